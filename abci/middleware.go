@@ -1,0 +1,143 @@
+package abci
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/cometstream/cometstream/events"
+)
+
+// Sink receives each committed block. The events.Log satisfies it. Append
+// must not block on readers; it is called from Commit.
+type Sink interface {
+	Append(b *events.Block) (added bool, err error)
+}
+
+// Config configures the middleware.
+type Config struct {
+	// App is the wrapped application. Required.
+	App application
+	// Sink receives committed blocks. Required.
+	Sink Sink
+	// Decoder turns transaction bytes into events. Defaults to
+	// events.Planetmint{}; bytes it rejects still get an event named by
+	// their SHA3-256.
+	Decoder events.Decoder
+	// Logger defaults to a null logger.
+	Logger hclog.Logger
+}
+
+// App wraps an application; see the package documentation.
+type App struct {
+	application
+
+	sink    Sink
+	decoder events.Decoder
+	logger  hclog.Logger
+
+	mu     sync.Mutex
+	staged *events.Block // the block of the last FinalizeBlock, until Commit
+}
+
+var _ application = (*App)(nil)
+
+// New returns the middleware around cfg.App.
+func New(cfg Config) (*App, error) {
+	if cfg.App == nil {
+		return nil, errors.New("abci middleware: App is required")
+	}
+	if cfg.Sink == nil {
+		return nil, errors.New("abci middleware: Sink is required")
+	}
+	if cfg.Decoder == nil {
+		cfg.Decoder = events.Planetmint{}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = hclog.NewNullLogger()
+	}
+	return &App{
+		application: cfg.App,
+		sink:        cfg.Sink,
+		decoder:     cfg.Decoder,
+		logger:      cfg.Logger.Named("abci"),
+	}, nil
+}
+
+// FinalizeBlock forwards the call and stages the block's valid transactions.
+// The wrapped application's response and error are returned untouched.
+func (a *App) FinalizeBlock(ctx context.Context, req *requestFinalizeBlock) (*responseFinalizeBlock, error) {
+	resp, err := a.application.FinalizeBlock(ctx, req)
+	var staged *events.Block
+	if err == nil && resp != nil {
+		staged = a.stage(req, resp)
+	}
+	a.mu.Lock()
+	a.staged = staged
+	a.mu.Unlock()
+	return resp, err
+}
+
+// Commit forwards the call and, when the wrapped application committed,
+// hands the staged block to the sink. Sink errors are logged, never
+// returned: the stream must not fail consensus.
+func (a *App) Commit(ctx context.Context, req *requestCommit) (*responseCommit, error) {
+	resp, err := a.application.Commit(ctx, req)
+	a.mu.Lock()
+	staged := a.staged
+	a.staged = nil
+	a.mu.Unlock()
+	if err != nil || staged == nil {
+		return resp, err
+	}
+	a.publish(staged)
+	return resp, err
+}
+
+func (a *App) publish(b *events.Block) {
+	defer func() {
+		if r := recover(); r != nil {
+			a.logger.Error("event sink panicked", "height", b.Height, "panic", r)
+		}
+	}()
+	added, err := a.sink.Append(b)
+	switch {
+	case err != nil:
+		a.logger.Error("event sink append failed", "height", b.Height, "error", err)
+	case !added:
+		a.logger.Debug("height already in the event log", "height", b.Height)
+	default:
+		a.logger.Trace("block handed to the stream", "height", b.Height, "txs", len(b.Txs))
+	}
+}
+
+// stage builds the block event. It runs in FinalizeBlock, so that Commit's
+// hand-off is a single append; it recovers from any panic, since a decoding
+// bug must not take consensus down.
+func (a *App) stage(req *requestFinalizeBlock, resp *responseFinalizeBlock) (b *events.Block) {
+	defer func() {
+		if r := recover(); r != nil {
+			a.logger.Error("staging block events panicked", "height", req.Height, "panic", r)
+			b = &events.Block{Height: req.Height, Hash: req.Hash, Time: req.Time}
+		}
+	}()
+	if len(resp.TxResults) != len(req.Txs) {
+		a.logger.Error("tx results do not match txs", "height", req.Height,
+			"txs", len(req.Txs), "results", len(resp.TxResults))
+	}
+	b = &events.Block{Height: req.Height, Hash: req.Hash, Time: req.Time.In(time.UTC)}
+	for i, tx := range req.Txs {
+		if i >= len(resp.TxResults) || resp.TxResults[i] == nil || resp.TxResults[i].Code != codeOK {
+			continue
+		}
+		ev, err := events.NewTx(a.decoder, uint32(i), tx)
+		if err != nil {
+			a.logger.Debug("tx not decoded, using its SHA3-256 as id", "height", req.Height, "index", i, "error", err)
+		}
+		b.Txs = append(b.Txs, ev)
+	}
+	return b
+}

@@ -1,0 +1,69 @@
+package events
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Decoded is what a Decoder learns from a transaction's bytes.
+type Decoded struct {
+	ID           string
+	AssetIDs     []string
+	Operation    string
+	PublicKeys   []string
+	OwnersBefore []string
+}
+
+// A Decoder reads a transaction's bytes. It must be safe for concurrent use
+// and must not keep tx after it returns.
+type Decoder interface {
+	Decode(tx []byte) (Decoded, error)
+}
+
+// DecoderFunc adapts a function to the Decoder interface.
+type DecoderFunc func(tx []byte) (Decoded, error)
+
+// Decode calls f(tx).
+func (f DecoderFunc) Decode(tx []byte) (Decoded, error) { return f(tx) }
+
+// ErrUndecodable is wrapped by decoders for bytes they do not understand.
+var ErrUndecodable = errors.New("undecodable transaction")
+
+// NewTx builds the event of the valid transaction at index in its block. It
+// never fails: bytes the decoder rejects (or panics on) still get an event,
+// named by RawID, because the stream must carry every valid transaction of
+// any application, whatever its encoding. The returned error, when not nil,
+// says why the fallback was used.
+func NewTx(d Decoder, index uint32, tx []byte) (ev Tx, err error) {
+	ev.Index = index
+	dec, err := safeDecode(d, tx)
+	if err != nil || dec.ID == "" {
+		if err == nil {
+			err = fmt.Errorf("%w: decoder returned no id", ErrUndecodable)
+		}
+		id := RawID(tx)
+		ev.ID, ev.AssetIDs = id, []string{id}
+		return ev, err
+	}
+	ev.ID = dec.ID
+	ev.AssetIDs = dec.AssetIDs
+	if len(ev.AssetIDs) == 0 {
+		ev.AssetIDs = []string{dec.ID}
+	}
+	ev.Operation = dec.Operation
+	ev.PublicKeys = dec.PublicKeys
+	ev.OwnersBefore = dec.OwnersBefore
+	return ev, nil
+}
+
+func safeDecode(d Decoder, tx []byte) (dec Decoded, err error) {
+	if d == nil {
+		return Decoded{}, fmt.Errorf("%w: no decoder", ErrUndecodable)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			dec, err = Decoded{}, fmt.Errorf("%w: decoder panicked: %v", ErrUndecodable, r)
+		}
+	}()
+	return d.Decode(tx)
+}

@@ -1,0 +1,49 @@
+package events
+
+import (
+	"crypto/sha3"
+	"encoding/hex"
+	"time"
+)
+
+// Block is one committed block as the stream sees it. Txs holds only the
+// transactions the application accepted (result code 0), in block order.
+type Block struct {
+	Height int64
+	Hash   []byte // the block hash CometBFT computed
+	Time   time.Time
+	Txs    []Tx
+}
+
+// Tx is the event of one valid transaction.
+type Tx struct {
+	// Index is the transaction's position among all the block's
+	// transactions, rejected ones included, so (Height, Index) names it even
+	// when CometBFT's tx hash does not.
+	Index uint32
+	// ID is the transaction id (lower-case hex).
+	ID string
+	// AssetIDs lists the assets the transaction concerns; the first is the
+	// spec's single asset_id. Never empty.
+	AssetIDs []string
+	// Operation is CREATE, TRANSFER, ... or "" when unknown.
+	Operation string
+	// PublicKeys are the public keys of the transaction's outputs.
+	PublicKeys []string
+	// OwnersBefore are the owners_before of the transaction's inputs.
+	OwnersBefore []string
+}
+
+// Position names a place in the chain: a transaction (Height, Index), or the
+// start of a block when Index is 0.
+type Position struct {
+	Height int64
+	Index  uint32
+}
+
+// RawID is the transaction id given to bytes no decoder understands: the
+// lower-case hex SHA3-256 of the bytes.
+func RawID(tx []byte) string {
+	sum := sha3.Sum256(tx)
+	return hex.EncodeToString(sum[:])
+}

@@ -1,0 +1,150 @@
+package events
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/hashicorp/go-hclog"
+)
+
+// Log is the sequence of committed blocks that stream readers follow. One
+// writer (the ABCI middleware, after Commit) appends; any number of Readers
+// follow at their own pace without the writer ever waiting for them: an
+// Append costs the same whatever the number or speed of readers, and readers
+// learn of it by the closing of a channel (Wait).
+type Log struct {
+	store  Store
+	logger hclog.Logger
+
+	mu   sync.Mutex // serialises Append and guards wake
+	wake chan struct{}
+}
+
+// NewLog returns a log kept in store. A nil logger discards.
+func NewLog(store Store, logger hclog.Logger) (*Log, error) {
+	if store == nil {
+		return nil, errors.New("event log: store is required")
+	}
+	if logger == nil {
+		logger = hclog.NewNullLogger()
+	}
+	return &Log{store: store, logger: logger.Named("eventlog"), wake: make(chan struct{})}, nil
+}
+
+// Append adds a committed block and wakes the readers. A height at or below
+// the newest one is a block re-executed after a restart: it is ignored and
+// added is false. A height past newest+1 means blocks were never recorded;
+// the log then restarts at b, and readers still behind it get a
+// *PrunedError rather than a silent gap.
+func (l *Log) Append(b *Block) (added bool, err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	_, newest := l.store.Bounds()
+	if newest != 0 && b.Height <= newest {
+		return false, nil
+	}
+	err = l.store.Append(b)
+	if errors.Is(err, ErrGap) {
+		l.logger.Warn("gap in committed heights, restarting the log", "newest", newest, "height", b.Height)
+		if err = l.store.Reset(); err == nil {
+			err = l.store.Append(b)
+		}
+	}
+	if err != nil {
+		return false, fmt.Errorf("append height %d: %w", b.Height, err)
+	}
+	close(l.wake)
+	l.wake = make(chan struct{})
+	return true, nil
+}
+
+// Wait returns a channel closed by the next successful Append. Take it
+// before checking for a block, so that an Append in between is not missed.
+func (l *Log) Wait() <-chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.wake
+}
+
+// Get returns the block at height h (see Store.Get for the errors).
+func (l *Log) Get(h int64) (*Block, error) { return l.store.Get(h) }
+
+// Bounds returns the oldest and newest heights held, 0 and 0 when empty.
+func (l *Log) Bounds() (oldest, newest int64) { return l.store.Bounds() }
+
+// Close closes the store.
+func (l *Log) Close() error { return l.store.Close() }
+
+// Reader follows the log block by block. A Reader is used by one goroutine.
+type Reader struct {
+	log  *Log
+	next int64 // 0: the first block appended after the reader was made
+}
+
+// NewReader returns a reader whose first block is at height from, or, when
+// from <= 0, the first block appended after this call (the live edge).
+func (l *Log) NewReader(from int64) *Reader {
+	if from <= 0 {
+		_, newest := l.Bounds()
+		if newest > 0 {
+			from = newest + 1
+		} else {
+			from = 0
+		}
+	}
+	return &Reader{log: l, next: from}
+}
+
+// NextHeight returns the height the reader reads next, 0 while it waits for
+// the log's first block.
+func (r *Reader) NextHeight() int64 { return r.next }
+
+// Lag returns how many committed blocks the reader has yet to read.
+func (r *Reader) Lag() int64 {
+	oldest, newest := r.log.Bounds()
+	next := r.next
+	if next == 0 {
+		next = oldest
+	}
+	if newest == 0 || next > newest {
+		return 0
+	}
+	return newest - next + 1
+}
+
+// TryNext returns the next block and advances, or ErrNotYet when the log has
+// not reached it, or a *PrunedError when the reader fell behind the oldest
+// block the log keeps.
+func (r *Reader) TryNext() (*Block, error) {
+	if r.next == 0 {
+		oldest, newest := r.log.Bounds()
+		if newest == 0 {
+			return nil, ErrNotYet
+		}
+		r.next = oldest
+	}
+	b, err := r.log.Get(r.next)
+	if err != nil {
+		return nil, err
+	}
+	r.next++
+	return b, nil
+}
+
+// Next waits for the next block (see TryNext) or for ctx to end.
+func (r *Reader) Next(ctx context.Context) (*Block, error) {
+	for {
+		wake := r.log.Wait()
+		b, err := r.TryNext()
+		if !errors.Is(err, ErrNotYet) {
+			return b, err
+		}
+		select {
+		case <-wake:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}

@@ -1,0 +1,85 @@
+package streamsvc
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/cometstream/cometstream/events"
+)
+
+// Config configures a Server. Zero values take the documented defaults.
+type Config struct {
+	// Log is the committed-block log the streams follow. Required.
+	Log *events.Log
+	// Addr is the listen address for Start. Defaults to 127.0.0.1:9985.
+	Addr string
+	// Logger defaults to a null logger.
+	Logger hclog.Logger
+	// WriteTimeout bounds every write to a subscriber; a subscriber whose
+	// socket takes longer is dropped. Defaults to 10s.
+	WriteTimeout time.Duration
+	// PingInterval is how often the server pings each subscriber. Defaults
+	// to 20s (the reference server never pings, and proxies cut idle
+	// streams).
+	PingInterval time.Duration
+	// PongTimeout is how long a subscriber may stay silent past a ping
+	// before it is dropped. Defaults to 10s.
+	PongTimeout time.Duration
+	// ReadLimit is the largest client message read (and discarded); a larger
+	// one closes the connection with 1009. Defaults to 64 KiB.
+	ReadLimit int64
+	// HandshakeTimeout bounds the HTTP request and upgrade. Defaults to 10s.
+	HandshakeTimeout time.Duration
+	// AllowedOrigins lists the Origin header values accepted; empty accepts
+	// every origin, as the reference server does. Requests without an
+	// Origin (non-browser clients) are always accepted.
+	AllowedOrigins []string
+	// MaxBatchBytes caps the bytes gathered into one socket write when a
+	// subscriber has several blocks to catch up on. Defaults to 1 MiB.
+	MaxBatchBytes int
+}
+
+func (c *Config) setDefaults() error {
+	if c.Log == nil {
+		return errors.New("stream service: Log is required")
+	}
+	if c.Addr == "" {
+		c.Addr = "127.0.0.1:9985"
+	}
+	if c.Logger == nil {
+		c.Logger = hclog.NewNullLogger()
+	}
+	defaults := []struct {
+		d   *time.Duration
+		def time.Duration
+	}{
+		{&c.WriteTimeout, 10 * time.Second},
+		{&c.PingInterval, 20 * time.Second},
+		{&c.PongTimeout, 10 * time.Second},
+		{&c.HandshakeTimeout, 10 * time.Second},
+	}
+	for _, d := range defaults {
+		if *d.d < 0 {
+			return fmt.Errorf("stream service: negative duration %v", *d.d)
+		}
+		if *d.d == 0 {
+			*d.d = d.def
+		}
+	}
+	if c.ReadLimit <= 0 {
+		c.ReadLimit = 64 << 10
+	}
+	if c.MaxBatchBytes <= 0 {
+		c.MaxBatchBytes = 1 << 20
+	}
+	for _, o := range c.AllowedOrigins {
+		if u, err := url.Parse(o); err != nil || u.Scheme == "" || u.Host == "" {
+			return fmt.Errorf("stream service: allowed origin %q is not scheme://host[:port]", o)
+		}
+	}
+	return nil
+}

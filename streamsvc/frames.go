@@ -1,0 +1,115 @@
+package streamsvc
+
+import (
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"strings"
+	"sync"
+
+	"github.com/cometstream/cometstream/events"
+)
+
+// Message bodies. Field order is the order clients see.
+type txMessage struct {
+	TransactionID string   `json:"transaction_id"`
+	AssetID       string   `json:"asset_id"`
+	AssetIDs      []string `json:"asset_ids"`
+	Height        int64    `json:"height"`
+}
+
+type blockMessage struct {
+	Height         int64    `json:"height"`
+	Hash           string   `json:"hash"`
+	TransactionIDs []string `json:"transaction_ids"`
+}
+
+// frames is a block's messages for one stream, each already framed as an
+// unmasked WebSocket text frame and laid back to back, ready for the socket.
+type frames struct {
+	data []byte
+}
+
+// encodeTxs frames one valid_transactions message per transaction.
+func encodeTxs(b *events.Block) frames {
+	var out []byte
+	for i := range b.Txs {
+		tx := &b.Txs[i]
+		body, err := json.Marshal(txMessage{
+			TransactionID: tx.ID,
+			AssetID:       tx.AssetIDs[0],
+			AssetIDs:      tx.AssetIDs,
+			Height:        b.Height,
+		})
+		if err != nil {
+			continue // strings and ints always encode
+		}
+		out = appendTextFrame(out, body)
+	}
+	return frames{data: out}
+}
+
+// encodeBlock frames the block's valid_blocks message.
+func encodeBlock(b *events.Block) frames {
+	ids := make([]string, len(b.Txs))
+	for i := range b.Txs {
+		ids[i] = b.Txs[i].ID
+	}
+	body, _ := json.Marshal(blockMessage{
+		Height:         b.Height,
+		Hash:           strings.ToUpper(hex.EncodeToString(b.Hash)),
+		TransactionIDs: ids,
+	})
+	return frames{data: appendTextFrame(nil, body)}
+}
+
+// appendTextFrame appends a final, unmasked text frame (RFC 6455 5.2): the
+// server never masks, so one framing serves every subscriber.
+func appendTextFrame(dst, payload []byte) []byte {
+	const finText = 0x81
+	n := len(payload)
+	switch {
+	case n < 126:
+		dst = append(dst, finText, byte(n))
+	case n <= 0xFFFF:
+		dst = append(dst, finText, 126)
+		dst = binary.BigEndian.AppendUint16(dst, uint16(n))
+	default:
+		dst = append(dst, finText, 127)
+		dst = binary.BigEndian.AppendUint64(dst, uint64(n))
+	}
+	return append(dst, payload...)
+}
+
+// frameCache encodes each block once per stream, whoever asks first, and
+// hands the same bytes to every other subscriber. It is keyed by the block
+// pointer, which the log shares among its readers; a reader far behind the
+// cache's reach encodes for itself.
+type frameCache struct {
+	encode func(*events.Block) frames
+	mu     sync.Mutex
+	slots  []*cacheEntry
+}
+
+type cacheEntry struct {
+	block *events.Block
+	once  sync.Once
+	f     frames
+}
+
+func newFrameCache(size int, encode func(*events.Block) frames) *frameCache {
+	return &frameCache{encode: encode, slots: make([]*cacheEntry, size)}
+}
+
+func (c *frameCache) get(b *events.Block) frames {
+	i := int(uint64(b.Height) % uint64(len(c.slots)))
+	c.mu.Lock()
+	e := c.slots[i]
+	if e == nil || e.block != b {
+		e = &cacheEntry{block: b}
+		c.slots[i] = e
+	}
+	c.mu.Unlock()
+	e.once.Do(func() { e.f = c.encode(b) })
+	return e.f
+}
