@@ -1,0 +1,59 @@
+// Command cometstream runs a CometBFT node whose ledger application streams
+// its committed transactions over WebSocket (the Planetmint Event Stream
+// API). See the README for the commands.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		// After the first signal, restore the default handling so that a
+		// second one ends the process at once.
+		<-ctx.Done()
+		stop()
+	}()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "cometstream:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage: cometstream <command> [flags]
+
+commands:
+  init     create a single-validator node home (--home DIR)
+  start    run the node (--home DIR); the stream is on with [stream] enable = true or --stream.enable
+  version  print the version
+
+Run 'cometstream <command> -h' for a command's flags.
+`
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("no command given")
+	}
+	switch args[0] {
+	case "init":
+		return runInit(args[1:], stdout, stderr)
+	case "start":
+		return runStart(ctx, args[1:], stderr)
+	case "version":
+		fmt.Fprintln(stdout, version())
+		return nil
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("unknown command %q", args[0])
+	}
+}
