@@ -178,13 +178,17 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
 	s.subs.Add(1)
 	s.mu.Unlock()
 
+	// The reader is placed before the 101 response goes out, so a client
+	// that has seen its handshake complete receives every block committed
+	// after that moment.
+	reader := s.cfg.Log.NewReader(0)
 	conn, err := s.upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		s.subs.Done()
 		s.logger.Debug("handshake failed", "remote", r.RemoteAddr, "error", err)
 		return
 	}
-	sub := newSubscriber(s, conn, s.streams[r.URL.Path], r.URL.Path, s.nextID.Add(1))
+	sub := newSubscriber(s, conn, reader, s.streams[r.URL.Path], r.URL.Path, s.nextID.Add(1))
 	go func() {
 		defer s.subs.Done()
 		sub.run()

@@ -38,13 +38,13 @@ type subscriber struct {
 	batch net.Buffers
 }
 
-func newSubscriber(s *Server, conn *websocket.Conn, cache *frameCache, path string, id uint64) *subscriber {
+func newSubscriber(s *Server, conn *websocket.Conn, reader *events.Reader, cache *frameCache, path string, id uint64) *subscriber {
 	return &subscriber{
 		srv:      s,
 		conn:     conn,
 		raw:      conn.NetConn(),
 		cache:    cache,
-		reader:   s.cfg.Log.NewReader(0),
+		reader:   reader,
 		logger:   s.logger.With("conn", id, "remote", conn.RemoteAddr().String(), "stream", path),
 		pings:    make(chan string, 1),
 		readDone: make(chan struct{}),
