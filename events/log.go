@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/hashicorp/go-hclog"
 )
@@ -20,6 +21,11 @@ type Log struct {
 
 	mu   sync.Mutex // serialises Append and guards wake
 	wake chan struct{}
+	// first is the height of the first block ever appended (0 before), where
+	// a reader made on the empty log starts, so that it too gets a
+	// *PrunedError, not a silent gap, when it falls behind before its first
+	// read.
+	first atomic.Int64
 }
 
 // NewLog returns a log kept in store. A nil logger discards.
@@ -39,6 +45,10 @@ func NewLog(store Store, logger hclog.Logger) (*Log, error) {
 // the log then restarts at b, and readers still behind it get a
 // *PrunedError rather than a silent gap.
 func (l *Log) Append(b *Block) (added bool, err error) {
+	if b == nil || b.Height < 1 {
+		// Height 0 means "none" to Bounds and Reader; heights start at 1.
+		return false, errors.New("append: block height must be at least 1")
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	_, newest := l.store.Bounds()
@@ -55,6 +65,7 @@ func (l *Log) Append(b *Block) (added bool, err error) {
 	if err != nil {
 		return false, fmt.Errorf("append height %d: %w", b.Height, err)
 	}
+	l.first.CompareAndSwap(0, b.Height)
 	close(l.wake)
 	l.wake = make(chan struct{})
 	return true, nil
@@ -103,11 +114,13 @@ func (r *Reader) NextHeight() int64 { return r.next }
 
 // Lag returns how many committed blocks the reader has yet to read.
 func (r *Reader) Lag() int64 {
-	oldest, newest := r.log.Bounds()
 	next := r.next
 	if next == 0 {
-		next = oldest
+		if next = r.log.first.Load(); next == 0 {
+			return 0
+		}
 	}
+	_, newest := r.log.Bounds()
 	if newest == 0 || next > newest {
 		return 0
 	}
@@ -119,11 +132,11 @@ func (r *Reader) Lag() int64 {
 // block the log keeps.
 func (r *Reader) TryNext() (*Block, error) {
 	if r.next == 0 {
-		oldest, newest := r.log.Bounds()
-		if newest == 0 {
+		first := r.log.first.Load()
+		if first == 0 {
 			return nil, ErrNotYet
 		}
-		r.next = oldest
+		r.next = first
 	}
 	b, err := r.log.Get(r.next)
 	if err != nil {

@@ -121,9 +121,9 @@ func TestNodeStreamsValidTransactions(t *testing.T) {
 	// Invalid transactions never reach a block: CheckTx rejects them.
 	tampered := bytes.Replace(fixtures.Read("planetmint-v3.0-create.json"), []byte("QmZs4"), []byte("QmZs5"), 1)
 	for name, tx := range map[string][]byte{
-		"garbage":          []byte("not a transaction"),
+		"garbage":           []byte("not a transaction"),
 		"id does not match": tampered,
-		"empty object":     []byte("{}"),
+		"empty object":      []byte("{}"),
 	} {
 		res, err := n.rpc.BroadcastTxCommit(ctx, tx)
 		if err != nil {
