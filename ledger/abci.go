@@ -118,6 +118,6 @@ func (a *App) Commit(context.Context, *abcitypes.RequestCommit) (*abcitypes.Resp
 	}
 	a.committed = blk.state
 	a.staged = nil
-	a.log.Info("block committed", "height", blk.height, "txs", len(blk.ids), "app_hash", hex.EncodeToString(blk.appHash))
+	a.log.Debug("block committed", "height", blk.height, "txs", len(blk.ids), "app_hash", hex.EncodeToString(blk.appHash))
 	return &abcitypes.ResponseCommit{}, nil
 }
