@@ -2,6 +2,7 @@
 #
 #   make run    initialise ~/.cometstream on first run, start the node, stream on
 #   make test   every test (installs what the tests need first)
+#   make proto  regenerate the Go code of proto/*.proto (committed)
 
 GO        ?= go
 BIN       := bin/cometstream
@@ -9,7 +10,7 @@ NODE_HOME ?= $(HOME)/.cometstream
 # Root needs no sudo (CI and these machines run as root).
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build run test test-short deps fmt-check vet fuzz clean
+.PHONY: all build run test test-short deps fmt-check vet fuzz clean proto proto-check proto-tools
 
 all: build
 
@@ -36,7 +37,7 @@ fmt-check:
 vet:
 	$(GO) vet ./...
 
-test: deps fmt-check vet
+test: deps fmt-check vet proto-check
 	$(GO) test -race -count=1 -timeout 15m ./...
 
 test-short:
@@ -55,3 +56,32 @@ fuzz:
 
 clean:
 	rm -rf bin
+
+# Code generation for proto/: protoc from Debian and protoc-gen-gocosmos from
+# github.com/cosmos/gogoproto, pinned here. GOGOPROTO_VERSION must equal the
+# version in go.mod (the runtime the generated code links against); the
+# generated code was made with protoc PROTOC_VERSION (Debian bookworm's).
+PROTOC_VERSION      := 3.21.12
+GOGOPROTO_VERSION   := v1.7.2
+TOOLS_BIN           := $(CURDIR)/.tools/bin
+PROTOC_GEN_GOCOSMOS := $(TOOLS_BIN)/protoc-gen-gocosmos
+PROTO_ENV           := GO="$(GO)" GOGOPROTO_VERSION=$(GOGOPROTO_VERSION) PROTOC_GEN_GOCOSMOS=$(PROTOC_GEN_GOCOSMOS)
+
+proto-tools:
+	@command -v protoc >/dev/null 2>&1 || { \
+		echo "installing protobuf-compiler"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq protobuf-compiler; }
+	@v=$$(protoc --version | awk '{print $$2}'); [ "$$v" = "$(PROTOC_VERSION)" ] || \
+		echo "warning: protoc $$v, the committed code was generated with $(PROTOC_VERSION)"
+	@$(GO) version -m $(PROTOC_GEN_GOCOSMOS) 2>/dev/null | \
+		grep -Eq "^[[:space:]]+mod[[:space:]]+github.com/cosmos/gogoproto[[:space:]]+$(GOGOPROTO_VERSION)[[:space:]]" || { \
+		echo "installing protoc-gen-gocosmos $(GOGOPROTO_VERSION)"; \
+		GOBIN=$(TOOLS_BIN) $(GO) install github.com/cosmos/gogoproto/protoc-gen-gocosmos@$(GOGOPROTO_VERSION); }
+
+proto: proto-tools
+	@$(PROTO_ENV) proto/generate.sh write
+
+# proto-check regenerates into a temporary directory and fails when the
+# committed code differs.
+proto-check: proto-tools
+	@$(PROTO_ENV) proto/generate.sh check
