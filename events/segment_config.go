@@ -1,0 +1,100 @@
+package events
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/hashicorp/go-hclog"
+)
+
+// Defaults of SegmentConfig.
+const (
+	DefaultSegmentBytes = 64 << 20
+	DefaultCacheBlocks  = 256
+)
+
+// SegmentConfig configures a SegmentStore. Only Dir is required.
+type SegmentConfig struct {
+	// Dir holds the segment files; it is created if missing. The node
+	// uses <home>/data/eventlog. One store at a time may use a directory.
+	Dir string
+
+	// SegmentBytes is the size at which the store starts a new segment
+	// file: a record that would take the current one past it goes to a new
+	// one. At most 1 GiB. Defaults to 64 MiB.
+	SegmentBytes int64
+
+	// RetainHeights, when positive, keeps at least the newest RetainHeights
+	// heights: a segment is deleted once all its heights are older.
+	// Defaults to 0: keep every height.
+	RetainHeights int64
+
+	// RetainBytes, when positive, bounds the size of the segments: the
+	// oldest are deleted while together they exceed it, except the one
+	// being written. Defaults to 0: no bound. With both retention settings,
+	// a segment goes as soon as either rule drops it.
+	RetainBytes int64
+
+	// SyncWrites makes every Append wait for fsync. Defaults to false: a
+	// record is handed to the operating system in one write, so a process
+	// crash (kill -9 included) loses nothing written, and a write torn by
+	// the crash is repaired at the next open. What a power loss takes from
+	// the newest segment is recorded again by the node, which reconciles
+	// the log with CometBFT's block store at start; sealed segments are
+	// synced when the store moves on to a new one.
+	SyncWrites bool
+
+	// CacheBlocks is how many of the newest appended blocks stay decoded
+	// in memory, so that live readers share one *Block and read no disk.
+	// Defaults to 256.
+	CacheBlocks int
+
+	// Logger receives the repairs and deletions. Defaults to discarding.
+	Logger hclog.Logger
+
+	// FaultMidWrite is for crash tests only. When it returns true for the
+	// height being appended, Append writes the first half of the record,
+	// as a process killed in the middle of the write would, then calls
+	// Exit. If Exit returns, so does Append, with an error, and the store
+	// refuses further appends: the half record stays as a crash leaves it.
+	FaultMidWrite func(height int64) bool
+
+	// Exit ends the process for FaultMidWrite. Defaults to os.Exit(3).
+	Exit func()
+}
+
+func (c SegmentConfig) withDefaults() (SegmentConfig, error) {
+	var errs []error
+	if c.Dir == "" {
+		errs = append(errs, errors.New("dir is required"))
+	}
+	switch {
+	case c.SegmentBytes == 0:
+		c.SegmentBytes = DefaultSegmentBytes
+	case c.SegmentBytes < 0 || c.SegmentBytes > maxSegmentBytes:
+		errs = append(errs, fmt.Errorf("segment bytes %d: want 1 to %d", c.SegmentBytes, maxSegmentBytes))
+	}
+	if c.RetainHeights < 0 {
+		errs = append(errs, fmt.Errorf("retain heights %d: want 0 (keep all) or more", c.RetainHeights))
+	}
+	if c.RetainBytes < 0 {
+		errs = append(errs, fmt.Errorf("retain bytes %d: want 0 (no bound) or more", c.RetainBytes))
+	}
+	switch {
+	case c.CacheBlocks == 0:
+		c.CacheBlocks = DefaultCacheBlocks
+	case c.CacheBlocks < 0:
+		errs = append(errs, fmt.Errorf("cache blocks %d: want 0 (default) or more", c.CacheBlocks))
+	}
+	if c.Logger == nil {
+		c.Logger = hclog.NewNullLogger()
+	}
+	if c.Exit == nil {
+		c.Exit = func() { os.Exit(3) }
+	}
+	if err := errors.Join(errs...); err != nil {
+		return c, fmt.Errorf("segment store config: %w", err)
+	}
+	return c, nil
+}
