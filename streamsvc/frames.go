@@ -35,10 +35,16 @@ func encodeTxs(b *events.Block) frames {
 	var out []byte
 	for i := range b.Txs {
 		tx := &b.Txs[i]
+		assets := tx.AssetIDs
+		if len(assets) == 0 {
+			// The asset id rule's fallback: a block built without NewTx
+			// must not crash the node from a subscriber goroutine.
+			assets = []string{tx.ID}
+		}
 		body, err := json.Marshal(txMessage{
 			TransactionID: tx.ID,
-			AssetID:       tx.AssetIDs[0],
-			AssetIDs:      tx.AssetIDs,
+			AssetID:       assets[0],
+			AssetIDs:      assets,
 			Height:        b.Height,
 		})
 		if err != nil {

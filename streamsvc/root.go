@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 )
 
 // RootConfig configures the Web API root documents.
@@ -26,6 +27,11 @@ type RootConfig struct {
 // wss scheme, a host, no path, and not a wildcard bind address such as
 // 0.0.0.0, which no client can connect to.
 func ValidateAdvertisedURL(raw string) error {
+	if !utf8.ValidString(raw) {
+		// JSON would turn the bad bytes into U+FFFD: clients would get
+		// another URL.
+		return fmt.Errorf("advertised stream URL %q: not valid UTF-8", raw)
+	}
 	u, err := url.Parse(raw)
 	if err != nil {
 		return fmt.Errorf("advertised stream URL %q: %w", raw, err)
@@ -40,7 +46,9 @@ func ValidateAdvertisedURL(raw string) error {
 	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
 		return fmt.Errorf("advertised stream URL %q: %s is a bind address, not one clients can reach; advertise the node's host name or IP", raw, host)
 	}
-	if u.Path != "" && u.Path != "/" || u.RawQuery != "" || u.User != nil {
+	// A '?' or '#', even with nothing after it, would hide the stream path
+	// appended to this URL.
+	if u.Path != "" && u.Path != "/" || strings.ContainsAny(raw, "?#") || u.User != nil {
 		return fmt.Errorf("advertised stream URL %q: give only scheme://host[:port]", raw)
 	}
 	return nil
