@@ -121,9 +121,11 @@ func frame(t testing.TB, b *events.Block) []byte {
 		t.Fatalf("MarshalBlock(%d): %v", b.Height, err)
 	}
 	rec := binary.LittleEndian.AppendUint32(nil, uint32(len(payload)))
-	rec = binary.LittleEndian.AppendUint32(rec, crc32.Checksum(payload, crc32.MakeTable(crc32.Castagnoli)))
+	rec = binary.LittleEndian.AppendUint32(rec, crc32c(payload))
 	return append(rec, payload...)
 }
+
+func crc32c(p []byte) uint32 { return crc32.Checksum(p, crc32.MakeTable(crc32.Castagnoli)) }
 
 // recordOffsets returns where each record of a segment file starts, and the
 // file's contents, following the length fields.
