@@ -12,13 +12,32 @@ import (
 	"github.com/syndtr/goleveldb/leveldb/opt"
 )
 
+// Validate applies every rule to raw against the committed state: the
+// checks of ParseTransaction, then duplicates, inputs that exist and are
+// unspent, the asset, the amounts and each fulfillment against the spent
+// output's condition. It is what CheckTx runs, and what the Web API runs
+// before it submits a transaction, so that a client learns exactly what
+// is wrong. A refusal is a *RejectError; any other error is the store's.
+//
+// It reads a snapshot, so that a block committed meanwhile is seen whole
+// or not at all.
+func (a *App) Validate(raw []byte) error {
+	tx, err := ParseTransaction(raw)
+	if err != nil {
+		return err
+	}
+	snap, err := a.db.GetSnapshot()
+	if err != nil {
+		return fmt.Errorf("ledger: read state: %w", err)
+	}
+	defer snap.Release()
+	return view{db: snap}.check(tx)
+}
+
 // CheckTx admits a transaction to the mempool if it passes the block rules
 // against the committed state.
 func (a *App) CheckTx(_ context.Context, req *abcitypes.RequestCheckTx) (*abcitypes.ResponseCheckTx, error) {
-	tx, err := ParseTransaction(req.Tx)
-	if err == nil {
-		err = a.checkNew(tx, nil)
-	}
+	err := a.Validate(req.Tx)
 	var rej *RejectError
 	switch {
 	case err == nil:
@@ -30,30 +49,13 @@ func (a *App) CheckTx(_ context.Context, req *abcitypes.RequestCheckTx) (*abcity
 	}
 }
 
-// checkNew refuses an id that is committed or, when blk is not nil, already
-// valid earlier in the block being finalized. Storage failures come back
-// as plain errors, refusals as *RejectError.
-func (a *App) checkNew(tx *Transaction, blk *staged) error {
-	if blk != nil {
-		if _, dup := blk.txs[tx.ID]; dup {
-			return reject(CodeDuplicate, "transaction "+tx.ID+" already appears earlier in this block")
-		}
-	}
-	committed, err := has(a.db, tx.ID)
-	if err != nil {
-		return err
-	}
-	if committed {
-		return reject(CodeDuplicate, "transaction "+tx.ID+" is already committed")
-	}
-	return nil
-}
-
-// FinalizeBlock validates the block's transactions in order, stages the
-// valid ones for Commit and returns the resulting app hash. It writes
-// nothing, so a crash before Commit leaves the store at the previous
-// block. It fails only when the store cannot be read or the block does not
-// follow the committed one, never because of a transaction.
+// FinalizeBlock validates the block's transactions in order, each against
+// the committed state and the valid transactions before it (so of two
+// conflicting transactions the first wins), stages the valid ones for
+// Commit and returns the resulting app hash. It writes nothing, so a
+// crash before Commit leaves the store at the previous block. It fails
+// only when the store cannot be read or the block does not follow the
+// committed one, never because of a transaction.
 func (a *App) FinalizeBlock(_ context.Context, req *abcitypes.RequestFinalizeBlock) (*abcitypes.ResponseFinalizeBlock, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -66,18 +68,18 @@ func (a *App) FinalizeBlock(_ context.Context, req *abcitypes.RequestFinalizeBlo
 	if req.Height <= 0 || (a.committed.height > 0 && req.Height != a.committed.height+1) {
 		return nil, fmt.Errorf("ledger: finalize block %d: last committed block is %d", req.Height, a.committed.height)
 	}
-	blk := &staged{state: state{height: req.Height}, txs: make(map[string][]byte)}
+	blk := newStaged(req.Height)
+	v := view{db: a.db, blk: blk}
 	results := make([]*abcitypes.ExecTxResult, len(req.Txs))
 	for i, raw := range req.Txs {
-		tx, err := ParseTransaction(raw)
+		tx, err := ParseTransaction(bytes.Clone(raw))
 		if err == nil {
-			err = a.checkNew(tx, blk)
+			err = v.check(tx)
 		}
 		var rej *RejectError
 		switch {
 		case err == nil:
-			blk.ids = append(blk.ids, tx.ID)
-			blk.txs[tx.ID] = bytes.Clone(raw)
+			blk.add(tx)
 			results[i] = &abcitypes.ExecTxResult{Code: CodeOK}
 		case errors.As(err, &rej):
 			a.log.Debug("transaction rejected", "height", req.Height, "index", i, "code", rej.Code, "reason", rej.Msg)
@@ -91,9 +93,9 @@ func (a *App) FinalizeBlock(_ context.Context, req *abcitypes.RequestFinalizeBlo
 	return &abcitypes.ResponseFinalizeBlock{TxResults: results, AppHash: bytes.Clone(blk.appHash)}, nil
 }
 
-// Commit writes the staged block, its transactions and the new state in
-// one synced batch: after a crash the store holds either all of the block
-// or none of it.
+// Commit writes the staged block (its transactions, outputs, spent
+// markers, owner index and the new state) in one synced batch: after a
+// crash the store holds either all of the block or none of it.
 func (a *App) Commit(context.Context, *abcitypes.RequestCommit) (*abcitypes.ResponseCommit, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -106,11 +108,7 @@ func (a *App) Commit(context.Context, *abcitypes.RequestCommit) (*abcitypes.Resp
 		return &abcitypes.ResponseCommit{}, nil
 	}
 	batch := new(leveldb.Batch)
-	for _, id := range blk.ids {
-		batch.Put(txKey(id), blk.txs[id])
-	}
-	batch.Put(blockKey(blk.height), encodeIDs(blk.ids))
-	batch.Put([]byte(stateKey), encodeState(blk.state))
+	blk.write(batch)
 	if err := a.db.Write(batch, &opt.WriteOptions{Sync: true}); err != nil {
 		// Keep the staged block: CometBFT stops on this error and the
 		// block is replayed on restart.

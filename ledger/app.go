@@ -14,7 +14,7 @@ import (
 )
 
 // Version is reported in Info so operators can tell ledger builds apart.
-const Version = "0.1.0"
+const Version = "0.2.0"
 
 // Config configures an App.
 type Config struct {
@@ -40,13 +40,6 @@ type App struct {
 	closed    bool
 	committed state   // last state written by Commit
 	staged    *staged // FinalizeBlock's result, waiting for Commit
-}
-
-// staged is a finalized block that is not yet committed.
-type staged struct {
-	state
-	ids []string          // valid transactions in block order
-	txs map[string][]byte // raw transaction by id
 }
 
 var _ abcitypes.Application = (*App)(nil)

@@ -33,39 +33,67 @@ func TestNewConfig(t *testing.T) {
 	}
 }
 
+// TestFixturesAccepted submits every fixture in chain order, one block
+// each, as a client would: each passes CheckTx against the state the
+// blocks before left, and is stored with its block.
 func TestFixturesAccepted(t *testing.T) {
 	app := openApp(t, t.TempDir())
 	txs := chainTxs(t)
-	var raws [][]byte
-	var ids []string
-	for _, tx := range txs {
+	var hashes [][]byte
+	for i, tx := range txs {
 		if resp := checkTx(t, app, tx.raw); resp.Code != ledger.CodeOK {
-			t.Errorf("CheckTx(%s) = %d %q, want OK", tx.name, resp.Code, resp.Log)
+			t.Fatalf("CheckTx(%s) = %d %q, want OK", tx.name, resp.Code, resp.Log)
 		}
-		raws = append(raws, tx.raw)
-		ids = append(ids, tx.id)
+		resp := finalize(t, app, int64(i+1), tx.raw)
+		if diff := cmp.Diff([]uint32{0}, codes(resp)); diff != "" {
+			t.Fatalf("FinalizeBlock(%s) codes (-want +got):\n%s\nlog: %s", tx.name, diff, resp.TxResults[0].Log)
+		}
+		commit(t, app)
+		hashes = append(hashes, resp.AppHash)
 	}
-	resp := finalize(t, app, 1, raws...)
-	if diff := cmp.Diff(make([]uint32, len(txs)), codes(resp)); diff != "" {
-		t.Fatalf("FinalizeBlock codes (-want +got):\n%s", diff)
-	}
-	commit(t, app)
-
-	for _, tx := range txs {
+	for i, tx := range txs {
 		got, found, err := app.Transaction(tx.id)
 		if err != nil || !found || !bytes.Equal(got, tx.raw) {
 			t.Errorf("Transaction(%s) = found %v, err %v, same bytes %v", tx.name, found, err, bytes.Equal(got, tx.raw))
 		}
+		ids, found, err := app.BlockTxIDs(int64(i + 1))
+		if err != nil || !found {
+			t.Fatalf("BlockTxIDs(%d): found %v, err %v", i+1, found, err)
+		}
+		if diff := cmp.Diff([]string{tx.id}, ids); diff != "" {
+			t.Errorf("BlockTxIDs(%d) (-want +got):\n%s", i+1, diff)
+		}
+		if h, found, err := app.TxHeight(tx.id); h != int64(i+1) || !found || err != nil {
+			t.Errorf("TxHeight(%s) = %d, %v, %v; want %d", tx.name, h, found, err, i+1)
+		}
 	}
-	gotIDs, found, err := app.BlockTxIDs(1)
-	if err != nil || !found {
-		t.Fatalf("BlockTxIDs(1): found %v, err %v", found, err)
+	last := int64(len(txs))
+	if got := info(t, app); got.LastBlockHeight != last || !bytes.Equal(got.LastBlockAppHash, hashes[last-1]) {
+		t.Errorf("Info = height %d hash %x, want %d %x", got.LastBlockHeight, got.LastBlockAppHash, last, hashes[last-1])
 	}
-	if diff := cmp.Diff(ids, gotIDs); diff != "" {
+}
+
+// TestFixturesInOneBlock puts both chains in one block: a TRANSFER may
+// spend an output made earlier in the same block.
+func TestFixturesInOneBlock(t *testing.T) {
+	app := openApp(t, t.TempDir())
+	var raws [][]byte
+	var ids []string
+	for _, tx := range chainTxs(t) {
+		raws = append(raws, tx.raw)
+		ids = append(ids, tx.id)
+	}
+	resp := finalize(t, app, 1, raws...)
+	if diff := cmp.Diff(make([]uint32, len(raws)), codes(resp)); diff != "" {
+		t.Fatalf("codes (-want +got):\n%s", diff)
+	}
+	commit(t, app)
+	got, _, err := app.BlockTxIDs(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(ids, got); diff != "" {
 		t.Errorf("BlockTxIDs(1) (-want +got):\n%s", diff)
-	}
-	if got := info(t, app); got.LastBlockHeight != 1 || !bytes.Equal(got.LastBlockAppHash, resp.AppHash) {
-		t.Errorf("Info = height %d hash %x, want 1 %x", got.LastBlockHeight, got.LastBlockAppHash, resp.AppHash)
 	}
 }
 

@@ -17,6 +17,6 @@ func nextAppHash(prev []byte, height int64, ids []string) []byte {
 	h := sha256.New()
 	h.Write(prev)
 	h.Write(binary.BigEndian.AppendUint64(nil, uint64(height)))
-	h.Write(encodeIDs(ids))
+	h.Write(encodeIDs(ids...))
 	return h.Sum(nil)
 }

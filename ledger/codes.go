@@ -9,7 +9,8 @@ const (
 	// CodeBadJSON: the bytes are not one JSON object in UTF-8 that the
 	// reference servers could hash (see canonical.Unmarshal).
 	CodeBadJSON uint32 = 1
-	// CodeBadSchema: a required field is missing or has the wrong type.
+	// CodeBadSchema: a required field is missing, a field is not allowed,
+	// or a value has the wrong type or format.
 	CodeBadSchema uint32 = 2
 	// CodeBadID: the id is missing, not 64 lower-case hex digits, or not
 	// the hash of the transaction.
@@ -23,6 +24,40 @@ const (
 	CodeNotFound uint32 = 6
 	// CodeBadQuery: a query path or argument the ledger does not know.
 	CodeBadQuery uint32 = 7
+	// CodeUnsupportedOperation: a valid Planetmint operation or feature
+	// this ledger does not implement (elections, VOTE, COMPOSE,
+	// DECOMPOSE, Zenroom scripts).
+	CodeUnsupportedOperation uint32 = 8
+	// CodeBadAmount: an output amount is not a decimal string of an
+	// integer in 1..9e18.
+	CodeBadAmount uint32 = 9
+	// CodeBadCondition: an output's condition cannot be computed from its
+	// details, its uri is not that condition's, or its public_keys are
+	// not the condition's keys.
+	CodeBadCondition uint32 = 10
+	// CodeBadFulfillment: an input's fulfillment is missing or is not a
+	// well-formed ed25519-sha-256 or threshold-sha-256 fulfillment.
+	CodeBadFulfillment uint32 = 11
+	// CodeBadSignature: a signature in a fulfillment does not verify
+	// against the input's signed message.
+	CodeBadSignature uint32 = 12
+	// CodeConditionMismatch: a fulfillment is valid but meets another
+	// condition than the spent output's (or, in a CREATE, than the one
+	// its owners_before describe).
+	CodeConditionMismatch uint32 = 13
+	// CodeInputNotFound: an input spends an output of a transaction the
+	// ledger does not hold, or an index that transaction does not have.
+	CodeInputNotFound uint32 = 14
+	// CodeDoubleSpend: an input spends an output that is already spent
+	// (committed, earlier in the block, or by another input of the same
+	// transaction).
+	CodeDoubleSpend uint32 = 15
+	// CodeAssetMismatch: a TRANSFER spends outputs of another asset than
+	// the one it names.
+	CodeAssetMismatch uint32 = 16
+	// CodeAmountMismatch: a TRANSFER's outputs do not add up to its
+	// inputs.
+	CodeAmountMismatch uint32 = 17
 )
 
 // RejectError says why a transaction was refused. Code is one of the Code

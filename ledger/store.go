@@ -11,27 +11,84 @@ import (
 
 // LevelDB layout. Everything of one block, including the state record, is
 // written in one batch by Commit, so the store always holds a whole number
-// of blocks.
+// of blocks. <id> is a transaction id as 32 raw bytes where not said
+// otherwise; numbers are big-endian.
 //
-//	tx/<id hex>        raw transaction as submitted
-//	block/<height BE8> ids of the block's valid transactions, 32 bytes each, in block order
-//	state              stateVersion, height BE8, app hash
+//	tx/<id hex>                    raw transaction as submitted
+//	txblock/<id hex>               height (8) of the block holding it
+//	block/<height 8>               ids of the block's valid transactions in block order
+//	out/<id><index 4>              output record: value (8), asset id (32), condition URI
+//	spent/<id><index 4>            id of the transaction that spent the output
+//	owner/<public key>/<height 8><position 4><index 4>
+//	                               id of the transaction whose output at index names the key
+//	state                          stateVersion, height (8), app hash
+//
+// The owner index is ordered by the chain, so an owner's outputs are
+// listed oldest first.
 const (
-	txPrefix     = "tx/"
-	blockPrefix  = "block/"
-	stateKey     = "state"
-	stateVersion = 1
+	txPrefix      = "tx/"
+	txBlockPrefix = "txblock/"
+	blockPrefix   = "block/"
+	outPrefix     = "out/"
+	spentPrefix   = "spent/"
+	ownerPrefix   = "owner/"
+	stateKey      = "state"
+	// stateVersion 1 (the first milestone) kept no outputs; its stores
+	// are refused rather than read with missing state.
+	stateVersion = 2
 )
 
-func txKey(id string) []byte { return []byte(txPrefix + id) }
+func txKey(id string) []byte      { return []byte(txPrefix + id) }
+func txBlockKey(id string) []byte { return []byte(txBlockPrefix + id) }
 
 func blockKey(height int64) []byte {
 	return binary.BigEndian.AppendUint64([]byte(blockPrefix), uint64(height))
 }
 
+// outputKey returns the key suffix of an output; ok is false for an index
+// no transaction can have, which therefore names no output.
+func outputKey(prefix string, ref OutputRef) (key []byte, ok bool) {
+	if ref.OutputIndex < 0 || ref.OutputIndex > 1<<31 || !isHexID(ref.TransactionID) {
+		return nil, false
+	}
+	key, _ = hex.AppendDecode([]byte(prefix), []byte(ref.TransactionID))
+	return binary.BigEndian.AppendUint32(key, uint32(ref.OutputIndex)), true
+}
+
+func ownerKey(pub string, height int64, position, index int) []byte {
+	k := []byte(ownerPrefix + pub + "/")
+	k = binary.BigEndian.AppendUint64(k, uint64(height))
+	k = binary.BigEndian.AppendUint32(k, uint32(position))
+	return binary.BigEndian.AppendUint32(k, uint32(index))
+}
+
+// outputRecord is what spending an output needs to know about it.
+type outputRecord struct {
+	value        uint64
+	assetID      string
+	conditionURI string
+}
+
+func encodeOutput(r outputRecord) []byte {
+	b := binary.BigEndian.AppendUint64(nil, r.value)
+	b, _ = hex.AppendDecode(b, []byte(r.assetID))
+	return append(b, r.conditionURI...)
+}
+
+func decodeOutput(b []byte) (outputRecord, error) {
+	if len(b) < 40 {
+		return outputRecord{}, fmt.Errorf("corrupt output record of %d bytes", len(b))
+	}
+	return outputRecord{
+		value:        binary.BigEndian.Uint64(b),
+		assetID:      hex.EncodeToString(b[8:40]),
+		conditionURI: string(b[40:]),
+	}, nil
+}
+
 // encodeIDs packs hex ids as raw bytes; ParseTransaction has already
 // checked that each is 64 lower-case hex digits.
-func encodeIDs(ids []string) []byte {
+func encodeIDs(ids ...string) []byte {
 	out := make([]byte, 0, 32*len(ids))
 	for _, id := range ids {
 		out, _ = hex.AppendDecode(out, []byte(id))
@@ -41,7 +98,7 @@ func encodeIDs(ids []string) []byte {
 
 func decodeIDs(b []byte) ([]string, error) {
 	if len(b)%32 != 0 {
-		return nil, fmt.Errorf("corrupt block record of %d bytes", len(b))
+		return nil, fmt.Errorf("corrupt id list of %d bytes", len(b))
 	}
 	ids := make([]string, 0, len(b)/32)
 	for i := 0; i < len(b); i += 32 {
@@ -61,6 +118,9 @@ func encodeState(s state) []byte {
 }
 
 func decodeState(b []byte) (state, error) {
+	if len(b) >= 1 && b[0] == 1 {
+		return state{}, errors.New("the store was written by ledger 0.1, which kept no outputs: remove its ledger.db folder and restart, CometBFT replays the chain into a new one")
+	}
 	if len(b) < 9 || b[0] != stateVersion {
 		return state{}, fmt.Errorf("corrupt or unknown state record (%d bytes)", len(b))
 	}
@@ -82,9 +142,4 @@ func loadState(db *leveldb.DB) (state, error) {
 		return state{}, err
 	}
 	return decodeState(b)
-}
-
-// has reports whether a committed transaction has this id.
-func has(db *leveldb.DB, id string) (bool, error) {
-	return db.Has(txKey(id), nil)
 }

@@ -1,21 +1,18 @@
 package ledger
 
 import (
-	"encoding/json"
 	"fmt"
-	"strconv"
 )
 
-// Transaction holds the fields of a transaction that the ledger, the
-// stream and the Web API use. ParseTransaction fills it only for a
-// transaction that passed this milestone's checks.
+// Transaction is a transaction that passed every check that does not
+// depend on the ledger's state (see ParseTransaction).
 type Transaction struct {
 	ID        string
 	Version   string // "2.0" or "3.0"
-	Operation string // e.g. CREATE, TRANSFER; unknown operations are kept, not refused
-	// AssetIDs follows the stream's asset-id rule: for "2.0" one entry,
-	// asset.id if the asset has one, else ID; for "3.0" one entry per
-	// element of assets, its id or else ID (ID alone when assets is empty).
+	Operation string // "CREATE" or "TRANSFER"
+	// AssetIDs follows the stream's asset-id rule: one entry, the
+	// transaction's own id for a CREATE, the asset id it names for a
+	// TRANSFER.
 	AssetIDs []string
 	Inputs   []Input
 	Outputs  []Output
@@ -26,51 +23,73 @@ type Transaction struct {
 // Input is one entry of a transaction's inputs.
 type Input struct {
 	OwnersBefore []string
-	Fulfillment  string     // empty when null (an unsigned input)
-	Fulfills     *OutputRef // nil for an input that spends nothing (CREATE)
+	Fulfillment  string
+	Fulfills     *OutputRef // nil in a CREATE
+	// ConditionURI is the URI of the condition the fulfillment meets; a
+	// TRANSFER input is valid only if it is the spent output's.
+	ConditionURI string
 }
 
-// OutputRef points at the output an input spends.
+// OutputRef points at an output: the transaction that made it and its
+// index there.
 type OutputRef struct {
-	TransactionID string
-	OutputIndex   int64
+	TransactionID string `json:"transaction_id"`
+	OutputIndex   int64  `json:"output_index"`
 }
 
 // Output is one entry of a transaction's outputs.
 type Output struct {
-	Amount     string
-	PublicKeys []string
+	Amount       string   // as written
+	Value        uint64   // Amount's value, 1..MaxAmount
+	PublicKeys   []string // the condition's keys
+	ConditionURI string   // checked against the condition's details
 }
 
-// ParseTransaction decodes raw and checks it: one JSON object, version
-// "2.0" (with an asset object or null) or "3.0" (with an assets list), a
-// non-empty operation, inputs and outputs lists of the documented shape,
-// and an id that is 64 lower-case hex digits equal to TxID(raw). Errors are
-// *RejectError.
+// MaxAmount is the largest amount one output can hold, as in Planetmint
+// and BigchainDB.
+const MaxAmount = 9_000_000_000_000_000_000
+
+// ParseTransaction decodes raw and applies every rule that needs no
+// ledger state, in this order, so that a transaction broken in several
+// ways reports the first:
+//
+//  1. one JSON object (CodeBadJSON), version "2.0" or "3.0"
+//     (CodeBadVersion), operation CREATE or TRANSFER (other Planetmint
+//     operations: CodeUnsupportedOperation);
+//  2. the version's schema for the operation: required fields, no others,
+//     value types and formats (CodeBadSchema), amounts (CodeBadAmount),
+//     output conditions consistent with their details (CodeBadCondition);
+//  3. the id is the hash of the transaction (CodeBadID);
+//  4. each input's fulfillment decodes (CodeBadFulfillment) and its
+//     signatures verify against the input's signed message
+//     (CodeBadSignature); a CREATE's fulfillment meets the condition of
+//     its owners_before (CodeConditionMismatch).
+//
+// Errors are *RejectError. The rules that need state (inputs exist and
+// are unspent, asset, amounts add up, duplicates) are the App's.
 func ParseTransaction(raw []byte) (*Transaction, error) {
 	obj, err := decodeObject(raw)
 	if err != nil {
 		return nil, err
 	}
 	tx := &Transaction{Raw: raw}
-	version, ok := obj["version"].(string)
-	switch {
-	case !ok:
-		return nil, reject(CodeBadVersion, "version must be the string \"2.0\" or \"3.0\"")
-	case version != "2.0" && version != "3.0":
-		return nil, reject(CodeBadVersion, fmt.Sprintf("unknown version %q: want \"2.0\" or \"3.0\"", version))
+	if tx.Version, err = parseVersion(obj); err != nil {
+		return nil, err
 	}
-	tx.Version = version
-	if tx.Operation, ok = obj["operation"].(string); !ok || tx.Operation == "" {
-		return nil, reject(CodeBadSchema, "operation must be a non-empty string")
+	if tx.Operation, err = parseOperation(obj, tx.Version); err != nil {
+		return nil, err
 	}
-	// Asset ids are resolved after the id is known; the shape is checked
-	// now so that schema errors win over id errors.
-	assetIDs, err := assetIDs(obj)
+	if err := checkFields(obj, tx.Version); err != nil {
+		return nil, err
+	}
+	assetID, err := parseAsset(obj, tx.Version, tx.Operation)
 	if err != nil {
 		return nil, err
 	}
-	if tx.Inputs, err = parseInputs(obj["inputs"]); err != nil {
+	if err := checkMetadata(obj["metadata"], tx.Version); err != nil {
+		return nil, err
+	}
+	if tx.Inputs, err = parseInputs(obj["inputs"], tx.Operation); err != nil {
 		return nil, err
 	}
 	if tx.Outputs, err = parseOutputs(obj["outputs"]); err != nil {
@@ -79,188 +98,47 @@ func ParseTransaction(raw []byte) (*Transaction, error) {
 	if tx.ID, err = checkID(obj); err != nil {
 		return nil, err
 	}
-	tx.AssetIDs = make([]string, len(assetIDs))
-	for i, id := range assetIDs {
-		if id == "" {
-			id = tx.ID
-		}
-		tx.AssetIDs[i] = id
+	if assetID == "" {
+		assetID = tx.ID
+	}
+	tx.AssetIDs = []string{assetID}
+	if err := verifyFulfillments(obj, tx); err != nil {
+		return nil, err
 	}
 	return tx, nil
 }
 
-// assetIDs returns one entry per asset, "" standing for the transaction's
-// own id.
-func assetIDs(obj map[string]any) ([]string, error) {
-	if obj["version"] == "2.0" {
-		asset, present := obj["asset"]
-		if !present {
-			return nil, reject(CodeBadSchema, "version 2.0 transaction has no asset (want an object or null)")
-		}
-		id, err := assetID("asset", asset)
-		if err != nil {
-			return nil, err
-		}
-		return []string{id}, nil
+func parseVersion(obj map[string]any) (string, error) {
+	version, ok := obj["version"].(string)
+	switch {
+	case !ok:
+		return "", reject(CodeBadVersion, "version must be the string \"2.0\" or \"3.0\"")
+	case version != "2.0" && version != "3.0":
+		return "", reject(CodeBadVersion, fmt.Sprintf("unknown version %q: want \"2.0\" or \"3.0\"", version))
 	}
-	assets, ok := obj["assets"].([]any)
+	return version, nil
+}
+
+// operations lists what each version's schema allows; only CREATE and
+// TRANSFER are implemented.
+var operations = map[string][]string{
+	"2.0": {"CREATE", "TRANSFER", "VALIDATOR_ELECTION", "CHAIN_MIGRATION_ELECTION", "VOTE"},
+	"3.0": {"CREATE", "TRANSFER", "VALIDATOR_ELECTION", "CHAIN_MIGRATION_ELECTION", "VOTE", "COMPOSE", "DECOMPOSE"},
+}
+
+func parseOperation(obj map[string]any, version string) (string, error) {
+	op, ok := obj["operation"].(string)
 	if !ok {
-		return nil, reject(CodeBadSchema, "version 3.0 transaction needs an assets list")
+		return "", reject(CodeBadSchema, "operation must be a string such as \"CREATE\" or \"TRANSFER\"")
 	}
-	if len(assets) == 0 {
-		return []string{""}, nil
+	switch op {
+	case "CREATE", "TRANSFER":
+		return op, nil
 	}
-	ids := make([]string, len(assets))
-	for i, a := range assets {
-		id, err := assetID(fmt.Sprintf("assets[%d]", i), a)
-		if err != nil {
-			return nil, err
-		}
-		ids[i] = id
-	}
-	return ids, nil
-}
-
-func assetID(field string, asset any) (string, error) {
-	switch a := asset.(type) {
-	case nil:
-		return "", nil
-	case map[string]any:
-		id, present := a["id"]
-		if !present || id == nil {
-			return "", nil
-		}
-		s, ok := id.(string)
-		if !ok || s == "" {
-			return "", reject(CodeBadSchema, field+".id must be a non-empty string")
-		}
-		return s, nil
-	default:
-		return "", reject(CodeBadSchema, field+" must be an object or null")
-	}
-}
-
-func parseInputs(v any) ([]Input, error) {
-	list, ok := v.([]any)
-	if !ok {
-		return nil, reject(CodeBadSchema, "inputs must be a list")
-	}
-	inputs := make([]Input, len(list))
-	for i, e := range list {
-		field := "inputs[" + strconv.Itoa(i) + "]"
-		obj, ok := e.(map[string]any)
-		if !ok {
-			return nil, reject(CodeBadSchema, field+" must be an object")
-		}
-		in := &inputs[i]
-		if in.OwnersBefore, ok = stringList(obj["owners_before"]); !ok {
-			return nil, reject(CodeBadSchema, field+".owners_before must be a list of strings")
-		}
-		switch f := obj["fulfillment"].(type) {
-		case nil:
-		case string:
-			in.Fulfillment = f
-		default:
-			return nil, reject(CodeBadSchema, field+".fulfillment must be a string or null")
-		}
-		ref, err := parseOutputRef(field+".fulfills", obj["fulfills"])
-		if err != nil {
-			return nil, err
-		}
-		in.Fulfills = ref
-	}
-	return inputs, nil
-}
-
-func parseOutputRef(field string, v any) (*OutputRef, error) {
-	if v == nil {
-		return nil, nil
-	}
-	obj, ok := v.(map[string]any)
-	if !ok {
-		return nil, reject(CodeBadSchema, field+" must be an object or null")
-	}
-	txID, ok := obj["transaction_id"].(string)
-	if !ok || !isHexID(txID) {
-		return nil, reject(CodeBadSchema, field+".transaction_id must be 64 lower-case hex digits")
-	}
-	n, ok := obj["output_index"].(json.Number)
-	index, err := strconv.ParseInt(string(n), 10, 64)
-	if !ok || err != nil || index < 0 {
-		return nil, reject(CodeBadSchema, field+".output_index must be a non-negative integer")
-	}
-	return &OutputRef{TransactionID: txID, OutputIndex: index}, nil
-}
-
-func parseOutputs(v any) ([]Output, error) {
-	list, ok := v.([]any)
-	if !ok {
-		return nil, reject(CodeBadSchema, "outputs must be a list")
-	}
-	outputs := make([]Output, len(list))
-	for i, e := range list {
-		field := "outputs[" + strconv.Itoa(i) + "]"
-		obj, ok := e.(map[string]any)
-		if !ok {
-			return nil, reject(CodeBadSchema, field+" must be an object")
-		}
-		out := &outputs[i]
-		if out.PublicKeys, ok = stringList(obj["public_keys"]); !ok {
-			return nil, reject(CodeBadSchema, field+".public_keys must be a list of strings")
-		}
-		if out.Amount, ok = obj["amount"].(string); !ok {
-			return nil, reject(CodeBadSchema, field+".amount must be a string")
+	for _, known := range operations[version] {
+		if op == known {
+			return "", reject(CodeUnsupportedOperation, fmt.Sprintf("operation %s is not supported by this ledger: only CREATE and TRANSFER are", op))
 		}
 	}
-	return outputs, nil
-}
-
-// checkID returns the transaction's id once it is well formed and matches
-// the hash of the transaction.
-func checkID(obj map[string]any) (string, error) {
-	v, present := obj["id"]
-	if !present || v == nil {
-		return "", reject(CodeBadID, "id is missing")
-	}
-	id, ok := v.(string)
-	if !ok || !isHexID(id) {
-		return "", reject(CodeBadID, "id must be 64 lower-case hex digits")
-	}
-	want, err := computeID(obj)
-	if err != nil {
-		return "", err
-	}
-	if id != want {
-		return "", reject(CodeBadID, fmt.Sprintf("id %s does not match the transaction's hash %s", id, want))
-	}
-	return id, nil
-}
-
-func isHexID(s string) bool {
-	if len(s) != 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
-		}
-	}
-	return true
-}
-
-func stringList(v any) ([]string, bool) {
-	list, ok := v.([]any)
-	if !ok {
-		return nil, false
-	}
-	out := make([]string, len(list))
-	for i, e := range list {
-		s, ok := e.(string)
-		if !ok {
-			return nil, false
-		}
-		out[i] = s
-	}
-	return out, true
+	return "", reject(CodeBadSchema, fmt.Sprintf("unknown operation %q for version %s", op, version))
 }

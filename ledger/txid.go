@@ -67,3 +67,24 @@ func computeID(obj map[string]any) (string, error) {
 	sum := sha3.Sum256(b)
 	return hex.EncodeToString(sum[:]), nil
 }
+
+// checkID returns the transaction's id once it is well formed and matches
+// the hash of the transaction.
+func checkID(obj map[string]any) (string, error) {
+	v, present := obj["id"]
+	if !present || v == nil {
+		return "", reject(CodeBadID, "id is missing")
+	}
+	id, ok := v.(string)
+	if !ok || !isHexID(id) {
+		return "", reject(CodeBadID, "id must be 64 lower-case hex digits")
+	}
+	want, err := computeID(obj)
+	if err != nil {
+		return "", err
+	}
+	if id != want {
+		return "", reject(CodeBadID, fmt.Sprintf("id %s does not match the transaction's hash %s", id, want))
+	}
+	return id, nil
+}
