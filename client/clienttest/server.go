@@ -1,0 +1,358 @@
+package clienttest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// Stream paths.
+const (
+	PathTransactions = "/api/v1/streams/valid_transactions"
+	PathBlocks       = "/api/v1/streams/valid_blocks"
+)
+
+// writeWait bounds every write to a client.
+const writeWait = 5 * time.Second
+
+// Operations the server accepts in operation=.
+var Operations = []string{"CREATE", "TRANSFER", "VALIDATOR_ELECTION", "VOTE", "CHAIN_MIGRATION_ELECTION", "COMPOSE", "DECOMPOSE"}
+
+// Options configure a Server.
+type Options struct {
+	// Addr is the listen address. Defaults to 127.0.0.1:0.
+	Addr string
+	// Blocks is the initial chain.
+	Blocks []Block
+	// PingInterval makes the server ping every subscriber. Defaults to 0:
+	// no pings.
+	PingInterval time.Duration
+}
+
+// Action is what a scripted connection does after Plan.After messages.
+type Action int
+
+const (
+	// Continue streams on.
+	Continue Action = iota
+	// Drop closes the TCP connection without a close frame.
+	Drop
+	// Close sends a close frame with Plan.Code and Plan.Reason; an empty
+	// Reason for 1001 or 1008 becomes the node's, ending with
+	// "resume with from_height=<H>".
+	Close
+	// Stall sends nothing more, pings included, until the client leaves.
+	Stall
+	// Die stops the server listening, so that dials fail, and drops every
+	// connection.
+	Die
+)
+
+// Plan scripts one connection. Plans apply to connections in the order
+// they arrive, refused ones included; connections beyond the script behave
+// normally.
+type Plan struct {
+	// Status, when non-zero, refuses the upgrade with this status and a
+	// JSON body with Message (and oldest_height for 410).
+	Status  int
+	Message string
+	// Frames, when non-nil, are sent as text frames instead of the chain's
+	// messages, then Action applies.
+	Frames []string
+	// After is the number of messages sent before Action.
+	After  int
+	Action Action
+	Code   int
+	Reason string
+}
+
+// Request is a subscription request the server received.
+type Request struct {
+	Path  string
+	Query url.Values
+	// RawQuery is the query as sent.
+	RawQuery string
+}
+
+// Server is the fake node. Close it to stop every goroutine it started.
+type Server struct {
+	opts Options
+	http *httptest.Server
+	upg  websocket.Upgrader
+
+	done chan struct{} // closed by Close: subscribers leave with 1001
+	wg   sync.WaitGroup
+
+	mu       sync.Mutex
+	closed   bool
+	blocks   []Block
+	oldest   int64
+	grew     chan struct{} // closed and replaced when blocks are appended
+	plans    []Plan
+	requests []Request
+	codes    []int
+	conns    map[*websocket.Conn]struct{}
+	changed  chan struct{} // closed and replaced when requests or codes change
+}
+
+// NewServer starts a server.
+func NewServer(opts Options) (*Server, error) {
+	s := &Server{
+		opts:    opts,
+		done:    make(chan struct{}),
+		blocks:  slices.Clone(opts.Blocks),
+		grew:    make(chan struct{}),
+		changed: make(chan struct{}),
+		conns:   map[*websocket.Conn]struct{}{},
+	}
+	if len(s.blocks) > 0 {
+		s.oldest = s.blocks[0].Height
+	}
+	s.upg.CheckOrigin = func(*http.Request) bool { return true } // test server, no browsers
+	addr := opts.Addr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("clienttest: listen: %w", err)
+	}
+	s.http = httptest.NewUnstartedServer(s)
+	_ = s.http.Listener.Close()
+	s.http.Listener = ln
+	s.http.Start()
+	return s, nil
+}
+
+// URL is the base URL clients connect to, ws://host:port.
+func (s *Server) URL() string { return "ws://" + s.http.Listener.Addr().String() }
+
+// Addr is the listen address, for a server restarted in the same place.
+func (s *Server) Addr() string { return s.http.Listener.Addr().String() }
+
+// Append commits blocks; subscribers receive them.
+func (s *Server) Append(blocks ...Block) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.blocks) == 0 && len(blocks) > 0 {
+		s.oldest = blocks[0].Height
+	}
+	s.blocks = append(s.blocks, blocks...)
+	close(s.grew)
+	s.grew = make(chan struct{})
+}
+
+// Prune makes oldest the oldest height kept: from_height below it gets 410.
+func (s *Server) Prune(oldest int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.oldest = oldest
+}
+
+// Script queues plans for the next connections.
+func (s *Server) Script(plans ...Plan) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.plans = append(s.plans, plans...)
+}
+
+// Requests returns the requests received so far.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.requests)
+}
+
+// CloseCodes returns the close codes clients sent, in order.
+func (s *Server) CloseCodes() []int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.codes)
+}
+
+// WaitFor waits until cond, called with the requests and close codes so
+// far, is true, or ctx ends.
+func (s *Server) WaitFor(ctx context.Context, cond func(reqs []Request, codes []int) bool) error {
+	for {
+		s.mu.Lock()
+		ok := cond(s.requests, s.codes)
+		ch := s.changed
+		s.mu.Unlock()
+		if ok {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// notify wakes WaitFor; s.mu held.
+func (s *Server) notify() {
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+// Close sends 1001 with a resume hint to every subscriber, waits for them
+// and stops the server.
+func (s *Server) Close() {
+	s.mu.Lock()
+	if !s.closed {
+		s.closed = true
+		close(s.done)
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+	s.http.Close()
+}
+
+// die stops listening and drops every connection.
+func (s *Server) die() {
+	_ = s.http.Listener.Close()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.conns {
+		_ = c.NetConn().Close()
+	}
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	s.requests = append(s.requests, Request{Path: r.URL.Path, Query: r.URL.Query(), RawQuery: r.URL.RawQuery})
+	s.notify()
+	var plan Plan
+	if len(s.plans) > 0 {
+		plan = s.plans[0]
+		s.plans = s.plans[1:]
+	}
+	oldest := s.oldest
+	tip := int64(0)
+	if n := len(s.blocks); n > 0 {
+		tip = s.blocks[n-1].Height
+	}
+	s.mu.Unlock()
+
+	if r.URL.Path != PathTransactions && r.URL.Path != PathBlocks {
+		refuse(w, http.StatusNotFound, "no stream at "+r.URL.Path, nil)
+		return
+	}
+	if plan.Status != 0 {
+		var extra map[string]any
+		if plan.Status == http.StatusGone {
+			extra = map[string]any{"oldest_height": oldest}
+		}
+		refuse(w, plan.Status, plan.Message, extra)
+		return
+	}
+	blocksStream := r.URL.Path == PathBlocks
+	from, filter, err := parseQuery(r.URL.Query(), blocksStream)
+	if err != nil {
+		refuse(w, http.StatusBadRequest, err.Error(), nil)
+		return
+	}
+	if from > 0 && from < oldest {
+		refuse(w, http.StatusGone, fmt.Sprintf("from_height %d is below the oldest height kept, %d", from, oldest),
+			map[string]any{"oldest_height": oldest})
+		return
+	}
+	next := from
+	if next == 0 {
+		next = tip + 1
+	}
+	h := http.Header{}
+	if from > 0 || tip > 0 {
+		h.Set("Cometstream-Next-Height", strconv.FormatInt(next, 10))
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		refuse(w, http.StatusServiceUnavailable, "server is shutting down", nil)
+		return
+	}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	defer s.wg.Done()
+	conn, err := s.upg.Upgrade(w, r, h)
+	if err != nil {
+		return
+	}
+	s.mu.Lock()
+	s.conns[conn] = struct{}{}
+	s.mu.Unlock()
+	sub := &subscriber{srv: s, conn: conn, plan: plan, next: next, blocks: blocksStream, filter: filter}
+	sub.run()
+	s.mu.Lock()
+	delete(s.conns, conn)
+	s.mu.Unlock()
+}
+
+func refuse(w http.ResponseWriter, status int, msg string, extra map[string]any) {
+	body := map[string]any{"message": msg, "status": status}
+	for k, v := range extra {
+		body[k] = v
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(body)
+}
+
+// parseQuery reads from_height and the filters; filters on valid_blocks
+// and malformed values are errors.
+func parseQuery(q url.Values, blocksStream bool) (int64, Filter, error) {
+	var from int64
+	if v := q.Get("from_height"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 {
+			return 0, Filter{}, fmt.Errorf("from_height %q is not a positive integer", v)
+		}
+		from = n
+	}
+	list := func(name string) ([]string, error) {
+		v, ok := q[name]
+		if !ok {
+			return nil, nil
+		}
+		if blocksStream {
+			return nil, fmt.Errorf("%s: valid_blocks has no filters", name)
+		}
+		if len(v) != 1 || v[0] == "" {
+			return nil, fmt.Errorf("%s: give one comma-separated list", name)
+		}
+		out := strings.Split(v[0], ",")
+		if slices.Contains(out, "") {
+			return nil, fmt.Errorf("%s: empty value in %q", name, v[0])
+		}
+		return out, nil
+	}
+	var f Filter
+	var err error
+	if f.AssetIDs, err = list("asset_id"); err != nil {
+		return 0, f, err
+	}
+	if f.PublicKeys, err = list("public_key"); err != nil {
+		return 0, f, err
+	}
+	if f.Operations, err = list("operation"); err != nil {
+		return 0, f, err
+	}
+	for _, op := range f.Operations {
+		if !slices.Contains(Operations, op) {
+			return 0, f, fmt.Errorf("operation %q is not one of %s", op, strings.Join(Operations, ", "))
+		}
+	}
+	return from, f, nil
+}

@@ -1,0 +1,173 @@
+package client
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/hashicorp/go-hclog"
+)
+
+// Stream paths, relative to a base URL.
+const (
+	pathTransactions = "/api/v1/streams/valid_transactions"
+	pathBlocks       = "/api/v1/streams/valid_blocks"
+)
+
+// Config configures a Client. Zero values take the documented defaults.
+type Config struct {
+	// URLs are the nodes' stream base URLs, such as ws://127.0.0.1:9985 or
+	// wss://node.example/prefix. Required. With several, a failed or lost
+	// connection moves on to the next one, round robin; every node must
+	// serve the same chain.
+	URLs []string
+	// Blocks subscribes to valid_blocks instead of valid_transactions.
+	Blocks bool
+	// FromHeight is the first height to deliver, replayed from the node's
+	// log. Defaults to 0: start at the live edge.
+	FromHeight int64
+	// AssetIDs, PublicKeys and Operations filter valid_transactions: a
+	// transaction is delivered when it matches one value of every non-empty
+	// list. Values may not contain commas. Not allowed with Blocks.
+	AssetIDs   []string
+	PublicKeys []string
+	Operations []string
+	// MinBackoff is the wait before the first reconnection attempt; each
+	// further failure doubles it, up to MaxBackoff. Each wait is drawn at
+	// random from its upper half. Defaults to 100ms and 10s.
+	MinBackoff time.Duration
+	MaxBackoff time.Duration
+	// ReadTimeout is how long a connection may stay silent, server pings
+	// included, before it is dropped and replaced. The server pings every
+	// 20s. Defaults to 60s.
+	ReadTimeout time.Duration
+	// WriteTimeout bounds each control frame the client writes (pongs and
+	// the closing handshake). Defaults to 5s.
+	WriteTimeout time.Duration
+	// ReadLimit is the largest message accepted; a larger one closes the
+	// connection with 1009 and counts as a failure. Defaults to 32 MiB,
+	// room for the valid_blocks message of a full block.
+	ReadLimit int64
+	// Dialer opens the connections. Defaults to a websocket.Dialer with a
+	// 10s handshake timeout and the proxy from the environment.
+	Dialer *websocket.Dialer
+	// Logger defaults to a null logger.
+	Logger hclog.Logger
+}
+
+func (c *Config) setDefaults() error {
+	if len(c.URLs) == 0 {
+		return errors.New("client: no URL")
+	}
+	for _, u := range c.URLs {
+		if _, err := parseBase(u); err != nil {
+			return err
+		}
+	}
+	if c.FromHeight < 0 {
+		return fmt.Errorf("client: negative FromHeight %d", c.FromHeight)
+	}
+	filters := []struct {
+		name   string
+		values []string
+	}{{"asset_id", c.AssetIDs}, {"public_key", c.PublicKeys}, {"operation", c.Operations}}
+	for _, f := range filters {
+		if len(f.values) > 0 && c.Blocks {
+			return fmt.Errorf("client: %s filter given for valid_blocks, which has no filters", f.name)
+		}
+		for _, v := range f.values {
+			if v == "" || strings.Contains(v, ",") {
+				return fmt.Errorf("client: %s filter value %q is empty or contains a comma", f.name, v)
+			}
+		}
+	}
+	durations := []struct {
+		name string
+		d    *time.Duration
+		def  time.Duration
+	}{
+		{"MinBackoff", &c.MinBackoff, 100 * time.Millisecond},
+		{"MaxBackoff", &c.MaxBackoff, 10 * time.Second},
+		{"ReadTimeout", &c.ReadTimeout, 60 * time.Second},
+		{"WriteTimeout", &c.WriteTimeout, 5 * time.Second},
+	}
+	for _, d := range durations {
+		if *d.d < 0 {
+			return fmt.Errorf("client: negative %s %v", d.name, *d.d)
+		}
+		if *d.d == 0 {
+			*d.d = d.def
+		}
+	}
+	if c.MinBackoff > c.MaxBackoff {
+		return fmt.Errorf("client: MinBackoff %v above MaxBackoff %v", c.MinBackoff, c.MaxBackoff)
+	}
+	if c.ReadLimit < 0 {
+		return fmt.Errorf("client: negative ReadLimit %d", c.ReadLimit)
+	}
+	if c.ReadLimit == 0 {
+		c.ReadLimit = 32 << 20
+	}
+	if c.Dialer == nil {
+		c.Dialer = &websocket.Dialer{
+			Proxy:            websocket.DefaultDialer.Proxy,
+			HandshakeTimeout: 10 * time.Second,
+		}
+	}
+	if c.Logger == nil {
+		c.Logger = hclog.NewNullLogger()
+	}
+	return nil
+}
+
+// parseBase checks a base URL and returns it without a trailing slash.
+func parseBase(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", fmt.Errorf("client: URL %q: %w", raw, err)
+	}
+	if u.Scheme != "ws" && u.Scheme != "wss" {
+		return "", fmt.Errorf("client: URL %q: scheme must be ws or wss", raw)
+	}
+	if u.Host == "" {
+		return "", fmt.Errorf("client: URL %q has no host", raw)
+	}
+	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return "", fmt.Errorf("client: URL %q: a base URL has no query, fragment or user info", raw)
+	}
+	return strings.TrimRight(u.String(), "/"), nil
+}
+
+// streamURL is the URL to dial on base, resuming at from (0: live edge).
+// Filter values are query-escaped one by one and joined with literal
+// commas, the list separator the server splits on.
+func (c *Config) streamURL(base string, from int64) string {
+	path := pathTransactions
+	if c.Blocks {
+		path = pathBlocks
+	}
+	var q []string
+	if from > 0 {
+		q = append(q, fmt.Sprintf("from_height=%d", from))
+	}
+	for _, f := range []struct {
+		name   string
+		values []string
+	}{{"asset_id", c.AssetIDs}, {"public_key", c.PublicKeys}, {"operation", c.Operations}} {
+		if len(f.values) == 0 {
+			continue
+		}
+		esc := make([]string, len(f.values))
+		for i, v := range f.values {
+			esc[i] = url.QueryEscape(v)
+		}
+		q = append(q, f.name+"="+strings.Join(esc, ","))
+	}
+	if len(q) == 0 {
+		return base + path
+	}
+	return base + path + "?" + strings.Join(q, "&")
+}
