@@ -38,6 +38,11 @@ type Config struct {
 	// every origin, as the reference server does. Requests without an
 	// Origin (non-browser clients) are always accepted.
 	AllowedOrigins []string
+	// MaxLagHeights is how many blocks a subscriber that has reached the
+	// live edge may fall behind it before it is closed with 1008 and told
+	// where to resume. A subscriber replaying from an old height is not
+	// held to it until it first catches up. Defaults to 1000.
+	MaxLagHeights int64
 	// MaxBatchBytes caps the bytes gathered into one socket write when a
 	// subscriber has several blocks to catch up on. Defaults to 1 MiB.
 	MaxBatchBytes int
@@ -72,6 +77,9 @@ func (c *Config) setDefaults() error {
 	}
 	if c.ReadLimit <= 0 {
 		c.ReadLimit = 64 << 10
+	}
+	if c.MaxLagHeights <= 0 {
+		c.MaxLagHeights = 1000
 	}
 	if c.MaxBatchBytes <= 0 {
 		c.MaxBatchBytes = 1 << 20

@@ -26,13 +26,26 @@ type blockMessage struct {
 
 // frames is a block's messages for one stream, each already framed as an
 // unmasked WebSocket text frame and laid back to back, ready for the socket.
+// ends[i] is where the frame of the block's i-th event ends, so a filtered
+// subscriber can pick single frames out of data without copying.
 type frames struct {
 	data []byte
+	ends []int
+}
+
+// frame returns the i-th event's frame.
+func (f *frames) frame(i int) []byte {
+	start := 0
+	if i > 0 {
+		start = f.ends[i-1]
+	}
+	return f.data[start:f.ends[i]]
 }
 
 // encodeTxs frames one valid_transactions message per transaction.
 func encodeTxs(b *events.Block) frames {
 	var out []byte
+	ends := make([]int, len(b.Txs))
 	for i := range b.Txs {
 		tx := &b.Txs[i]
 		assets := tx.AssetIDs
@@ -47,12 +60,12 @@ func encodeTxs(b *events.Block) frames {
 			AssetIDs:      assets,
 			Height:        b.Height,
 		})
-		if err != nil {
-			continue // strings and ints always encode
+		if err == nil { // strings and ints always encode
+			out = appendTextFrame(out, body)
 		}
-		out = appendTextFrame(out, body)
+		ends[i] = len(out)
 	}
-	return frames{data: out}
+	return frames{data: out, ends: ends}
 }
 
 // encodeBlock frames the block's valid_blocks message.
@@ -66,7 +79,8 @@ func encodeBlock(b *events.Block) frames {
 		Hash:           strings.ToUpper(hex.EncodeToString(b.Hash)),
 		TransactionIDs: ids,
 	})
-	return frames{data: appendTextFrame(nil, body)}
+	data := appendTextFrame(nil, body)
+	return frames{data: data, ends: []int{len(data)}}
 }
 
 // appendTextFrame appends a final, unmasked text frame (RFC 6455 5.2): the

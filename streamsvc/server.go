@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -39,6 +40,7 @@ type Server struct {
 	mu       sync.Mutex
 	closed   bool
 	subs     sync.WaitGroup
+	active   map[*subscriber]struct{}
 	httpSrv  *http.Server
 	listener net.Listener
 	serveErr chan error
@@ -54,6 +56,7 @@ func New(cfg Config) (*Server, error) {
 		logger: cfg.Logger.Named("stream"),
 		mux:    http.NewServeMux(),
 		done:   make(chan struct{}),
+		active: make(map[*subscriber]struct{}),
 		streams: map[string]*frameCache{
 			PathTransactions: newFrameCache(cacheSlots, encodeTxs),
 			PathBlocks:       newFrameCache(cacheSlots, encodeBlock),
@@ -143,10 +146,18 @@ func (s *Server) Close(ctx context.Context) error {
 	go func() { s.subs.Wait(); close(waited) }()
 	select {
 	case <-waited:
+		return err
 	case <-ctx.Done():
-		return fmt.Errorf("stream service: subscribers still closing: %w", ctx.Err())
 	}
-	return err
+	// Subscribers stuck writing to clients that do not read: cut their
+	// connections, which ends every blocked write at once.
+	s.mu.Lock()
+	for sub := range s.active {
+		_ = sub.raw.Close()
+	}
+	s.mu.Unlock()
+	<-waited
+	return errors.Join(err, fmt.Errorf("stream service: closed stalled subscribers without a close frame: %w", ctx.Err()))
 }
 
 // handleStream checks the request before upgrading it, so that every refusal
@@ -169,6 +180,23 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, http.StatusForbidden, "origin not allowed")
 		return
 	}
+	q, err := ParseQuery(r.URL.Path, r.URL.RawQuery)
+	if err != nil {
+		WriteError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	// The reader is placed before the 101 response goes out, so a client
+	// that has seen its handshake complete receives every block committed
+	// after that moment.
+	reader := s.cfg.Log.NewReader(q.FromHeight)
+	if oldest, _ := s.cfg.Log.Bounds(); q.FromHeight > 0 && oldest > 0 && q.FromHeight < oldest {
+		writeJSON(w, http.StatusGone, map[string]any{
+			"message":       fmt.Sprintf("height %d is no longer kept; the oldest kept is %d", q.FromHeight, oldest),
+			"status":        http.StatusGone,
+			"oldest_height": oldest,
+		})
+		return
+	}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -178,21 +206,38 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
 	s.subs.Add(1)
 	s.mu.Unlock()
 
-	// The reader is placed before the 101 response goes out, so a client
-	// that has seen its handshake complete receives every block committed
-	// after that moment.
-	reader := s.cfg.Log.NewReader(0)
-	conn, err := s.upgrader.Upgrade(w, r, nil)
+	var header http.Header
+	if next := reader.NextHeight(); next > 0 {
+		header = http.Header{HeaderNextHeight: []string{strconv.FormatInt(next, 10)}}
+	}
+	conn, err := s.upgrader.Upgrade(w, r, header)
 	if err != nil {
 		s.subs.Done()
 		s.logger.Debug("handshake failed", "remote", r.RemoteAddr, "error", err)
 		return
 	}
-	sub := newSubscriber(s, conn, reader, s.streams[r.URL.Path], r.URL.Path, s.nextID.Add(1))
+	sub := newSubscriber(s, conn, reader, q, s.streams[r.URL.Path], r.URL.Path, s.nextID.Add(1))
+	s.track(sub, true)
 	go func() {
 		defer s.subs.Done()
+		defer s.track(sub, false)
 		sub.run()
 	}()
+}
+
+// HeaderNextHeight, on a successful upgrade, names the height of the first
+// block the subscription delivers, so a client starting at the live edge
+// knows where to resume after a disconnect.
+const HeaderNextHeight = "Cometstream-Next-Height"
+
+func (s *Server) track(sub *subscriber, add bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if add {
+		s.active[sub] = struct{}{}
+	} else {
+		delete(s.active, sub)
+	}
 }
 
 func (s *Server) originAllowed(origin string) bool {

@@ -3,6 +3,7 @@ package streamsvc_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -149,7 +150,8 @@ func TestBlockedSubscriberClosedWith1008(t *testing.T) {
 	close(release)
 
 	msgs, err := slow.end(t)
-	wantCloseError(t, err, websocket.ClosePolicyViolation, "too slow")
+	// Blocks 1 and 2 were written whole: the client is told to resume at 3.
+	wantCloseError(t, err, websocket.ClosePolicyViolation, "fell behind the oldest block kept; resume with from_height=3")
 	if diff := diffMsgs(wantBlockMsgs(sent...), decodeAll[blockMsg](t, msgs)); diff != "" {
 		t.Errorf("slow client messages mismatch (-want +got):\n%s", diff)
 	}
@@ -182,8 +184,8 @@ func TestLaggingSubscriberClosedWith1008(t *testing.T) {
 	close(release)
 
 	rest, err := slow.end(t)
-	wantCloseError(t, err, websocket.ClosePolicyViolation, "too slow")
 	msgs := append(first, rest...)
+	wantCloseError(t, err, websocket.ClosePolicyViolation, fmt.Sprintf("resume with from_height=%d", len(msgs)+1))
 	if oldest := int64(stalledBlocks - capacity + 1); int64(len(msgs)) >= oldest {
 		t.Fatalf("slow client got %d blocks before 1008, want fewer than %d (the oldest kept)", len(msgs), oldest)
 	}

@@ -2,6 +2,7 @@ package streamsvc
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"time"
@@ -12,13 +13,8 @@ import (
 	"github.com/cometstream/cometstream/events"
 )
 
-// Close codes and reasons the server sends.
-const (
-	reasonShutdown = "server shutting down"
-	reasonTooSlow  = "subscriber too slow: fell behind the oldest block the server keeps"
-)
-
-// closeGrace is how long the writer waits for the client's close reply.
+// closeGrace is how long the writer waits for the client's close reply, and
+// how long a close frame may take to write.
 const closeGrace = time.Second
 
 // subscriber is one WebSocket connection. Its writer goroutine (run) owns
@@ -29,32 +25,42 @@ type subscriber struct {
 	raw    net.Conn
 	cache  *frameCache
 	reader *events.Reader
+	query  Query
 	logger hclog.Logger
 
 	pings    chan string   // client ping payloads the writer must answer
 	readDone chan struct{} // closed when readLoop returns
 	readErr  error         // set before readDone is closed
 
+	// resume is the height a client should ask for to continue after what
+	// it has been sent: every block below it was written in full.
+	resume int64
+	// live is set once the subscriber has reached the live edge; only then
+	// does MaxLagHeights apply, so a replay from an old height is not
+	// mistaken for a slow client.
+	live  bool
 	batch net.Buffers
 }
 
-func newSubscriber(s *Server, conn *websocket.Conn, reader *events.Reader, cache *frameCache, path string, id uint64) *subscriber {
+func newSubscriber(s *Server, conn *websocket.Conn, reader *events.Reader, q Query, cache *frameCache, path string, id uint64) *subscriber {
 	return &subscriber{
 		srv:      s,
 		conn:     conn,
 		raw:      conn.NetConn(),
 		cache:    cache,
 		reader:   reader,
+		query:    q,
 		logger:   s.logger.With("conn", id, "remote", conn.RemoteAddr().String(), "stream", path),
 		pings:    make(chan string, 1),
 		readDone: make(chan struct{}),
+		resume:   reader.NextHeight(),
 	}
 }
 
 // run is the writer goroutine. It returns after the connection is closed and
 // the reader goroutine has returned.
 func (s *subscriber) run() {
-	s.logger.Debug("subscriber connected")
+	s.logger.Debug("subscriber connected", "from_height", s.query.FromHeight, "filtered", s.query.Filtered())
 	go s.readLoop()
 	defer func() {
 		_ = s.raw.Close()
@@ -66,10 +72,18 @@ func (s *subscriber) run() {
 	for {
 		wake := s.srv.cfg.Log.Wait()
 		n, err := s.gather()
-		if errors.Is(err, events.ErrPruned) {
-			s.logger.Info("closing slow subscriber", "error", err)
-			s.closeWith(websocket.ClosePolicyViolation, reasonTooSlow)
+		switch {
+		case errors.Is(err, events.ErrPruned):
+			s.logger.Info("closing subscriber behind the log's oldest block", "error", err, "resume", s.resume)
+			s.closeWith(websocket.ClosePolicyViolation, "fell behind the oldest block kept")
 			return
+		case err != nil:
+			s.logger.Error("reading the event log", "error", err, "resume", s.resume)
+			s.closeWith(websocket.CloseInternalServerErr, "event log unavailable")
+			return
+		}
+		if n == 0 && s.reader.NextHeight() > 0 {
+			s.resume = s.reader.NextHeight() // nothing pending: all read was sent or filtered out
 		}
 		if n > 0 {
 			if !s.flush() {
@@ -80,9 +94,16 @@ func (s *subscriber) run() {
 			// shutdown.
 			wake = closedChan
 		}
+		if s.live {
+			if lag := s.reader.Lag(); lag > s.srv.cfg.MaxLagHeights {
+				s.logger.Info("closing slow subscriber", "lag", lag, "resume", s.resume)
+				s.closeWith(websocket.ClosePolicyViolation, fmt.Sprintf("too far behind (%d blocks)", lag))
+				return
+			}
+		}
 		select {
 		case <-s.srv.done:
-			s.closeWith(websocket.CloseGoingAway, reasonShutdown)
+			s.closeWith(websocket.CloseGoingAway, "server shutting down")
 			return
 		case <-s.readDone:
 			s.peerGone()
@@ -104,29 +125,42 @@ func (s *subscriber) run() {
 var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
 // gather collects the frames of the blocks available to this subscriber, up
-// to MaxBatchBytes, into s.batch.
+// to MaxBatchBytes, into s.batch. Reaching the newest block marks the
+// subscriber live.
 func (s *subscriber) gather() (int, error) {
 	size := 0
 	for size < s.srv.cfg.MaxBatchBytes {
 		b, err := s.reader.TryNext()
 		if errors.Is(err, events.ErrNotYet) {
+			s.live = true
 			break
 		}
 		if err != nil {
 			return size, err
 		}
 		f := s.cache.get(b)
-		if len(f.data) > 0 {
-			s.batch = append(s.batch, f.data)
-			size += len(f.data)
+		if !s.query.Filtered() {
+			if len(f.data) > 0 {
+				s.batch = append(s.batch, f.data)
+				size += len(f.data)
+			}
+			continue
+		}
+		for i := range b.Txs {
+			if s.query.Match(&b.Txs[i]) {
+				fr := f.frame(i)
+				s.batch = append(s.batch, fr)
+				size += len(fr)
+			}
 		}
 	}
 	return size, nil
 }
 
-// flush writes the gathered frames in one call. The frames are whole, so
-// the socket never sees a control frame of gorilla's (a close on a protocol
-// error) land inside one of ours: Go serialises Write calls on a connection.
+// flush writes the gathered frames in one call (writev). The frames are
+// whole, so the socket never sees a control frame of gorilla's (a close on
+// a protocol error) land inside one of ours: Go serialises Write calls on a
+// connection.
 func (s *subscriber) flush() bool {
 	bufs := s.batch
 	_ = s.raw.SetWriteDeadline(time.Now().Add(s.srv.cfg.WriteTimeout))
@@ -134,9 +168,10 @@ func (s *subscriber) flush() bool {
 	clear(s.batch)
 	s.batch = s.batch[:0]
 	if err != nil {
-		s.logger.Info("subscriber dropped: write failed", "error", err, "next_height", s.reader.NextHeight())
+		s.logger.Info("subscriber dropped: write failed", "error", err, "resume", s.resume)
 		return false
 	}
+	s.resume = s.reader.NextHeight()
 	return true
 }
 
@@ -148,8 +183,16 @@ func (s *subscriber) control(kind int, payload []byte) bool {
 	return true
 }
 
-// closeWith sends a close frame and waits briefly for the client's reply.
-func (s *subscriber) closeWith(code int, reason string) {
+// closeWith sends a close frame whose reason ends with the height to resume
+// from, and waits briefly for the client's reply.
+func (s *subscriber) closeWith(code int, why string) {
+	reason := why
+	if s.resume > 0 {
+		reason = fmt.Sprintf("%s; resume with %s=%d", why, ParamFromHeight, s.resume)
+	}
+	if len(reason) > maxCloseReason {
+		reason = reason[:maxCloseReason]
+	}
 	msg := websocket.FormatCloseMessage(code, reason)
 	if err := s.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(closeGrace)); err != nil {
 		s.logger.Debug("close write failed", "error", err)
@@ -163,19 +206,28 @@ func (s *subscriber) closeWith(code int, reason string) {
 	}
 }
 
-// peerGone answers a client's close frame, or notes a dropped connection.
+// maxCloseReason is the room RFC 6455 leaves for a close reason.
+const maxCloseReason = 123
+
+// peerGone answers a client's close frame, tells a silent client why it is
+// dropped, or notes a connection that just ended.
 func (s *subscriber) peerGone() {
 	var ce *websocket.CloseError
-	if errors.As(s.readErr, &ce) {
+	var ne net.Error
+	switch {
+	case errors.As(s.readErr, &ce):
 		s.logger.Debug("subscriber closed the stream", "code", ce.Code, "text", ce.Text)
 		code := ce.Code
 		if code == websocket.CloseNoStatusReceived {
 			code = websocket.CloseNormalClosure
 		}
 		_ = s.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, ""), time.Now().Add(closeGrace))
-		return
+	case errors.As(s.readErr, &ne) && ne.Timeout():
+		s.logger.Info("subscriber dropped: no pong in time", "resume", s.resume)
+		s.closeWith(websocket.ClosePolicyViolation, "keep-alive timeout: no pong")
+	default:
+		s.logger.Debug("subscriber connection ended", "error", s.readErr)
 	}
-	s.logger.Debug("subscriber connection ended", "error", s.readErr)
 }
 
 // readLoop reads and discards client messages. Every frame, pongs included,
