@@ -29,7 +29,17 @@ type Config struct {
 	Decoder events.Decoder
 	// Logger defaults to a null logger.
 	Logger hclog.Logger
+	// Fault, for crash tests only, is called at the named points
+	// (FaultAfterFinalize, FaultAfterAppCommit) with the height; the node
+	// makes it end the process there. Nil in production.
+	Fault func(point string, height int64)
 }
+
+// Fault points of the middleware.
+const (
+	FaultAfterFinalize  = "after-finalize"
+	FaultAfterAppCommit = "after-app-commit"
+)
 
 // App wraps an application; see the package documentation.
 type App struct {
@@ -38,6 +48,7 @@ type App struct {
 	sink    Sink
 	decoder events.Decoder
 	logger  hclog.Logger
+	fault   func(string, int64)
 
 	mu     sync.Mutex
 	staged *events.Block // the block of the last FinalizeBlock, until Commit
@@ -64,6 +75,7 @@ func New(cfg Config) (*App, error) {
 		sink:        cfg.Sink,
 		decoder:     cfg.Decoder,
 		logger:      cfg.Logger.Named("abci"),
+		fault:       cfg.Fault,
 	}, nil
 }
 
@@ -78,6 +90,9 @@ func (a *App) FinalizeBlock(ctx context.Context, req *requestFinalizeBlock) (*re
 	a.mu.Lock()
 	a.staged = staged
 	a.mu.Unlock()
+	if a.fault != nil && staged != nil {
+		a.fault(FaultAfterFinalize, staged.Height)
+	}
 	return resp, err
 }
 
@@ -92,6 +107,9 @@ func (a *App) Commit(ctx context.Context, req *requestCommit) (*responseCommit, 
 	a.mu.Unlock()
 	if err != nil || staged == nil {
 		return resp, err
+	}
+	if a.fault != nil {
+		a.fault(FaultAfterAppCommit, staged.Height)
 	}
 	a.publish(staged)
 	return resp, err
@@ -121,21 +139,27 @@ func (a *App) stage(req *requestFinalizeBlock, resp *responseFinalizeBlock) (b *
 	defer func() {
 		if r := recover(); r != nil {
 			a.logger.Error("staging block events panicked", "height", req.Height, "panic", r)
-			b = &events.Block{Height: req.Height, Hash: req.Hash, Time: req.Time}
+			b = &events.Block{Height: req.Height, Hash: req.Hash, Time: req.Time.UTC()}
 		}
 	}()
-	if len(resp.TxResults) != len(req.Txs) {
-		a.logger.Error("tx results do not match txs", "height", req.Height,
-			"txs", len(req.Txs), "results", len(resp.TxResults))
+	return BlockEvent(a.decoder, a.logger, req.Height, req.Hash, req.Time, req.Txs, resp.TxResults)
+}
+
+// BlockEvent builds the event of a committed block from its transactions
+// and their results: only transactions with code 0 become events. The node
+// also uses it to rebuild, from CometBFT's stores, a block the log missed.
+func BlockEvent(d events.Decoder, logger hclog.Logger, height int64, hash []byte, t time.Time, txs [][]byte, results []*execTxResult) *events.Block {
+	if len(results) != len(txs) {
+		logger.Error("tx results do not match txs", "height", height, "txs", len(txs), "results", len(results))
 	}
-	b = &events.Block{Height: req.Height, Hash: req.Hash, Time: req.Time.In(time.UTC)}
-	for i, tx := range req.Txs {
-		if i >= len(resp.TxResults) || resp.TxResults[i] == nil || resp.TxResults[i].Code != codeOK {
+	b := &events.Block{Height: height, Hash: hash, Time: t.UTC()}
+	for i, tx := range txs {
+		if i >= len(results) || results[i] == nil || results[i].Code != codeOK {
 			continue
 		}
-		ev, err := events.NewTx(a.decoder, uint32(i), tx)
+		ev, err := events.NewTx(d, uint32(i), tx)
 		if err != nil {
-			a.logger.Debug("tx not decoded, using its SHA3-256 as id", "height", req.Height, "index", i, "error", err)
+			logger.Debug("tx not decoded, using its SHA3-256 as id", "height", height, "index", i, "error", err)
 		}
 		b.Txs = append(b.Txs, ev)
 	}

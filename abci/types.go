@@ -11,6 +11,7 @@ type (
 	responseFinalizeBlock = abcitypes.ResponseFinalizeBlock
 	requestCommit         = abcitypes.RequestCommit
 	responseCommit        = abcitypes.ResponseCommit
+	execTxResult          = abcitypes.ExecTxResult
 )
 
 // codeOK is the result code of a transaction the application accepted.

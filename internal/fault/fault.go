@@ -1,0 +1,71 @@
+// Package fault is the node's fault-injection setting, for crash tests only:
+// the environment variable COMETSTREAM_FAULT="<point>@<height>" makes the
+// process exit (code 3, like a kill at that instant) at one point of one
+// height's commit path. Unset, it costs nothing.
+package fault
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// Env names the environment variable that arms a fault.
+const Env = "COMETSTREAM_FAULT"
+
+// ExitCode is the process's exit status at a fault.
+const ExitCode = 3
+
+// The points, in the order a height passes them.
+const (
+	AfterFinalize  = "after-finalize"   // the app's FinalizeBlock returned
+	AfterAppCommit = "after-app-commit" // the app's Commit returned, nothing recorded yet
+	BeforeLogWrite = "before-log-write" // about to append to the event log
+	MidLogWrite    = "mid-log-write"    // half the log record written
+	AfterLogWrite  = "after-log-write"  // the log holds the height
+)
+
+// Points lists every point.
+var Points = []string{AfterFinalize, AfterAppCommit, BeforeLogWrite, MidLogWrite, AfterLogWrite}
+
+// Plan is an armed fault; the zero Plan never fires.
+type Plan struct {
+	Point  string
+	Height int64
+}
+
+// FromEnv reads the plan from Env; an empty variable is no plan.
+func FromEnv() (Plan, error) { return Parse(os.Getenv(Env)) }
+
+// Parse reads "<point>@<height>".
+func Parse(s string) (Plan, error) {
+	if s == "" {
+		return Plan{}, nil
+	}
+	point, hs, ok := strings.Cut(s, "@")
+	h, err := strconv.ParseInt(hs, 10, 64)
+	if !ok || err != nil || h < 1 {
+		return Plan{}, fmt.Errorf("%s=%q: want <point>@<height>, e.g. %s@5", Env, s, AfterAppCommit)
+	}
+	for _, p := range Points {
+		if p == point {
+			return Plan{Point: point, Height: h}, nil
+		}
+	}
+	return Plan{}, fmt.Errorf("%s=%q: unknown point %q (known: %s)", Env, s, point, strings.Join(Points, ", "))
+}
+
+// Armed reports whether the plan fires anywhere.
+func (p Plan) Armed() bool { return p.Point != "" }
+
+// Hit reports whether the plan fires at point and height.
+func (p Plan) Hit(point string, height int64) bool {
+	return p.Point == point && p.Height == height
+}
+
+// Exit ends the process as a fault at point and height.
+func Exit(point string, height int64) {
+	fmt.Fprintf(os.Stderr, "fault injection: exiting at %s, height %d\n", point, height)
+	os.Exit(ExitCode)
+}
