@@ -1,18 +1,26 @@
 // Package ledger is the reference ABCI application of a cometstream node: a
-// minimal Planetmint-compatible transaction ledger that CometBFT drives.
+// Planetmint-compatible transaction ledger that CometBFT drives.
 //
 // It accepts Planetmint (version "3.0") and BigchainDB (version "2.0")
-// transactions whose id is the SHA3-256 of their canonical JSON (see
-// package canonical), rejects duplicates, and stores every committed
-// transaction and the ids of each block in LevelDB, so that the stream and
-// the Web API can read what the chain decided.
+// CREATE and TRANSFER transactions under the rules of those servers:
+// ParseTransaction applies the ones that need no state (schema, amounts,
+// output conditions, id, signatures; see package cc for the
+// crypto-conditions), and the App the ones that do (duplicates, inputs that
+// exist and are unspent, one asset, amounts that add up, fulfillments that
+// meet the spent outputs' conditions). Other Planetmint operations are
+// refused with CodeUnsupportedOperation. Every refusal has a stable code
+// (codes.go) and a log message that says exactly what is wrong.
 //
-// State changes follow ABCI 2.0: FinalizeBlock validates and stages a
-// block and returns its app hash, Commit writes the staged block in one
-// synced batch. A crash between the two loses nothing, because CometBFT
-// replays the block on restart.
+// CheckTx and FinalizeBlock run the same checks through one view of the
+// state; in FinalizeBlock that view includes the block's earlier valid
+// transactions, so of two conflicting transactions in a block the first
+// wins. State changes follow ABCI 2.0: FinalizeBlock validates and stages
+// a block and returns its app hash, Commit writes the staged block
+// (transactions, outputs, spent markers, the owner index, the block's ids)
+// in one synced batch. A crash between the two loses nothing, because
+// CometBFT replays the block on restart.
 //
-// This milestone checks the transaction's shape and id only. Signatures,
-// spent outputs and amounts are checked in a later milestone; Transaction
-// already exposes the fields those rules need.
+// The read methods (Transaction, TxHeight, BlockTxIDs, Outputs) serve the
+// Web API from committed state, which Commit writes before the stream
+// publishes the block.
 package ledger

@@ -137,4 +137,3 @@ func (a *App) Outputs(publicKey string, spent *bool) ([]OutputRef, error) {
 	}
 	return out, nil
 }
-
