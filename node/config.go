@@ -19,7 +19,10 @@ type StreamConfig struct {
 	Enable           bool          `mapstructure:"enable"`
 	ListenAddr       string        `mapstructure:"laddr"`
 	AdvertisedURL    string        `mapstructure:"advertised_url"`
-	BufferBlocks     int           `mapstructure:"buffer_blocks"`
+	CacheBlocks      int           `mapstructure:"cache_blocks"`
+	RetainHeights    int64         `mapstructure:"retain_heights"`
+	RetainBytes      int64         `mapstructure:"retain_bytes"`
+	MaxLagHeights    int64         `mapstructure:"max_lag_heights"`
 	WriteTimeout     time.Duration `mapstructure:"write_timeout"`
 	PingInterval     time.Duration `mapstructure:"ping_interval"`
 	PongTimeout      time.Duration `mapstructure:"pong_timeout"`
@@ -47,7 +50,8 @@ func DefaultStreamConfig() StreamConfig {
 		Enable:           false,
 		ListenAddr:       "127.0.0.1:9985",
 		AdvertisedURL:    "ws://localhost:9985",
-		BufferBlocks:     1024,
+		CacheBlocks:      256,
+		MaxLagHeights:    1000,
 		WriteTimeout:     10 * time.Second,
 		PingInterval:     20 * time.Second,
 		PongTimeout:      10 * time.Second,
@@ -96,8 +100,14 @@ func (c Config) Validate() error {
 	if err := streamsvc.ValidateAdvertisedURL(s.AdvertisedURL); err != nil {
 		return fmt.Errorf("config: [stream] advertised_url: %w", err)
 	}
-	if s.BufferBlocks < 1 {
-		return fmt.Errorf("config: [stream] buffer_blocks must be at least 1, got %d", s.BufferBlocks)
+	if s.CacheBlocks < 1 {
+		return fmt.Errorf("config: [stream] cache_blocks must be at least 1, got %d", s.CacheBlocks)
+	}
+	if s.MaxLagHeights < 1 {
+		return fmt.Errorf("config: [stream] max_lag_heights must be at least 1, got %d", s.MaxLagHeights)
+	}
+	if s.RetainHeights < 0 || s.RetainBytes < 0 {
+		return errors.New("config: [stream] retain_heights and retain_bytes must not be negative (0 keeps everything)")
 	}
 	if s.WriteTimeout < 0 || s.PingInterval < 0 || s.PongTimeout < 0 || s.HandshakeTimeout < 0 || s.ReadLimit < 0 {
 		return errors.New("config: [stream] durations and read_limit must not be negative")
@@ -160,9 +170,19 @@ laddr = %q
 # by clients: never a bind address such as 0.0.0.0.
 advertised_url = %q
 
-# Committed blocks kept in memory for subscribers that fall behind; a
-# subscriber further behind is closed with code 1008.
-buffer_blocks = %d
+# Every committed block's events are kept in a durable log under
+# data/eventlog, so clients can resume with ?from_height=N. Retention: keep
+# at least the newest retain_heights heights and at most retain_bytes bytes
+# of log (whole segments are deleted); 0 keeps everything.
+retain_heights = %d
+retain_bytes = %d
+
+# Newest blocks kept decoded in memory, shared by live subscribers.
+cache_blocks = %d
+
+# A subscriber that has caught up and then falls this many blocks behind is
+# closed with 1008 and told the height to resume from.
+max_lag_heights = %d
 
 # Every write to a subscriber must finish within this time.
 write_timeout = %q
@@ -189,7 +209,7 @@ allowed_origins = [%s]
 
 # Address of the Web API (API root, transactions, blocks).
 laddr = %q
-`, s.Enable, s.ListenAddr, s.AdvertisedURL, s.BufferBlocks, s.WriteTimeout, s.PingInterval,
+`, s.Enable, s.ListenAddr, s.AdvertisedURL, s.RetainHeights, s.RetainBytes, s.CacheBlocks, s.MaxLagHeights, s.WriteTimeout, s.PingInterval,
 		s.PongTimeout, s.ReadLimit, s.HandshakeTimeout, strings.Join(quoted, ", "), c.WebAPI.ListenAddr)
 }
 

@@ -17,7 +17,10 @@ func TestInitWritesLoadableConfig(t *testing.T) {
 	cfg.Stream.Enable = true
 	cfg.Stream.ListenAddr = "127.0.0.1:19985"
 	cfg.Stream.AdvertisedURL = "wss://stream.example.com"
-	cfg.Stream.BufferBlocks = 77
+	cfg.Stream.CacheBlocks = 77
+	cfg.Stream.RetainHeights = 5000
+	cfg.Stream.RetainBytes = 1 << 30
+	cfg.Stream.MaxLagHeights = 12
 	cfg.Stream.WriteTimeout = 3 * time.Second
 	cfg.Stream.AllowedOrigins = []string{"https://app.example.com", "http://localhost:3000"}
 	cfg.WebAPI.ListenAddr = "127.0.0.1:19984"
@@ -121,8 +124,12 @@ func TestValidate(t *testing.T) {
 		{"wildcard ignored when stream off", func(c *node.Config) { c.Stream.AdvertisedURL = "ws://0.0.0.0:9985" }, ""},
 		{"no buffer", func(c *node.Config) {
 			c.Stream.Enable = true
-			c.Stream.BufferBlocks = 0
-		}, "buffer_blocks"},
+			c.Stream.CacheBlocks = 0
+		}, "cache_blocks"},
+		{"negative retention", func(c *node.Config) {
+			c.Stream.Enable = true
+			c.Stream.RetainBytes = -1
+		}, "retain_bytes"},
 		{"negative timeout", func(c *node.Config) {
 			c.Stream.Enable = true
 			c.Stream.WriteTimeout = -time.Second

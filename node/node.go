@@ -18,6 +18,7 @@ import (
 
 	"github.com/cometstream/cometstream/abci"
 	"github.com/cometstream/cometstream/events"
+	"github.com/cometstream/cometstream/internal/fault"
 	"github.com/cometstream/cometstream/ledger"
 	"github.com/cometstream/cometstream/streamsvc"
 	"github.com/cometstream/cometstream/webapi"
@@ -92,16 +93,37 @@ func New(cfg Config, logger hclog.Logger) (n *Node, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("create CometBFT node: %w", err)
 	}
+	if n.log != nil {
+		if err := n.reconcile(); err != nil {
+			return nil, fmt.Errorf("reconcile the event log with CometBFT's stores: %w", err)
+		}
+	}
 	return n, nil
 }
 
 func (n *Node) setupStream() (abcitypes.Application, error) {
 	s := n.cfg.Stream
-	store, err := events.NewMemStore(s.BufferBlocks)
+	plan, err := fault.FromEnv()
 	if err != nil {
 		return nil, err
 	}
+	if plan.Armed() {
+		n.logger.Warn("fault injection armed: the process will exit", "point", plan.Point, "height", plan.Height)
+	}
+	store, err := events.OpenSegmentStore(events.SegmentConfig{
+		Dir:           filepath.Join(n.cfg.Comet.DBDir(), "eventlog"),
+		RetainHeights: s.RetainHeights,
+		RetainBytes:   s.RetainBytes,
+		CacheBlocks:   s.CacheBlocks,
+		Logger:        n.logger.Named("eventlog"),
+		FaultMidWrite: func(h int64) bool { return plan.Hit(fault.MidLogWrite, h) },
+		Exit:          func() { fault.Exit(fault.MidLogWrite, plan.Height) },
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open event log: %w", err)
+	}
 	if n.log, err = events.NewLog(store, n.logger); err != nil {
+		_ = store.Close()
 		return nil, err
 	}
 	n.stream, err = streamsvc.New(streamsvc.Config{
@@ -114,11 +136,38 @@ func (n *Node) setupStream() (abcitypes.Application, error) {
 		ReadLimit:        s.ReadLimit,
 		HandshakeTimeout: s.HandshakeTimeout,
 		AllowedOrigins:   s.AllowedOrigins,
+		MaxLagHeights:    s.MaxLagHeights,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return abci.New(abci.Config{App: n.ledger, Sink: n.log, Decoder: events.Planetmint{}, Logger: n.logger})
+	mw := abci.Config{App: n.ledger, Sink: faultSink{n.log, plan}, Decoder: events.Planetmint{}, Logger: n.logger}
+	if plan.Armed() {
+		mw.Fault = func(point string, h int64) {
+			if plan.Hit(point, h) {
+				fault.Exit(point, h)
+			}
+		}
+	}
+	return abci.New(mw)
+}
+
+// faultSink appends to the log, exiting around the append when a crash
+// test armed a fault there.
+type faultSink struct {
+	log  *events.Log
+	plan fault.Plan
+}
+
+func (f faultSink) Append(b *events.Block) (bool, error) {
+	if f.plan.Hit(fault.BeforeLogWrite, b.Height) {
+		fault.Exit(fault.BeforeLogWrite, b.Height)
+	}
+	added, err := f.log.Append(b)
+	if f.plan.Hit(fault.AfterLogWrite, b.Height) {
+		fault.Exit(fault.AfterLogWrite, b.Height)
+	}
+	return added, err
 }
 
 // Start starts the stream service, the Web API, then CometBFT.
