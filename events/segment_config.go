@@ -62,6 +62,10 @@ type SegmentConfig struct {
 
 	// Exit ends the process for FaultMidWrite. Defaults to os.Exit(3).
 	Exit func()
+
+	// noSync skips every fsync, for tests that open stores by the
+	// thousand (export_test.go).
+	noSync bool
 }
 
 func (c SegmentConfig) withDefaults() (SegmentConfig, error) {

@@ -151,7 +151,7 @@ type scanned struct {
 // first. It stops at the first bad record; a good record whose height is not
 // the next one is an error.
 func scanSegment(r io.Reader, size, first int64) (scanned, error) {
-	br := bufio.NewReaderSize(r, 1<<20)
+	br := bufio.NewReaderSize(r, int(min(size, 1<<20))) // at least 16
 	var (
 		s      scanned
 		header [recordHeaderSize]byte
@@ -231,9 +231,21 @@ func findRecord(r io.ReaderAt, from, end, minHeight int64) (int64, error) {
 	return -1, nil
 }
 
-// syncDir makes the creation and removal of files in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
+// syncFile makes what was written to f durable.
+func (s *SegmentStore) syncFile(f *os.File) error {
+	if s.cfg.noSync {
+		return nil
+	}
+	return f.Sync()
+}
+
+// syncDir makes the creation and removal of files in the store's directory
+// durable.
+func (s *SegmentStore) syncDir() error {
+	if s.cfg.noSync {
+		return nil
+	}
+	d, err := os.Open(s.cfg.Dir)
 	if err != nil {
 		return err
 	}

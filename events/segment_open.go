@@ -119,7 +119,7 @@ func (s *SegmentStore) scanFile(f *os.File, path string, first int64, newest boo
 		if err := f.Truncate(d.offset); err != nil {
 			return nil, fmt.Errorf("%s: repair torn tail: %w", path, err)
 		}
-		if err := f.Sync(); err != nil {
+		if err := s.syncFile(f); err != nil {
 			return nil, fmt.Errorf("%s: repair torn tail: %w", path, err)
 		}
 		s.log.Warn("repaired the torn tail of the event log", "file", path, "offset", d.offset,
@@ -141,7 +141,7 @@ func (s *SegmentStore) removeEmpty(path string) error {
 		return fmt.Errorf("remove empty segment: %w", err)
 	}
 	s.log.Warn("removed an event log segment with no whole record", "file", path)
-	return syncDir(s.cfg.Dir)
+	return s.syncDir()
 }
 
 func isSegmentName(name string) bool {

@@ -50,7 +50,7 @@ func TestSegmentTruncatedTailAtEveryOffset(t *testing.T) {
 					t.Fatal(err)
 				}
 				var logs logBuffer
-				s, err := events.OpenSegmentStore(events.SegmentConfig{Dir: dir, SegmentBytes: tc.segBytes, Logger: logs.logger()})
+				s, err := events.OpenSegmentStore(events.WithoutSync(events.SegmentConfig{Dir: dir, SegmentBytes: tc.segBytes, Logger: logs.logger()}))
 				if err != nil {
 					t.Fatalf("cut at %d: Open: %v", cut, err)
 				}
@@ -66,7 +66,7 @@ func TestSegmentTruncatedTailAtEveryOffset(t *testing.T) {
 				appendBlocks(t, s, richBlock, newest, newest+1)
 				closeStore(t, s)
 
-				s = openStore(t, events.SegmentConfig{Dir: dir, SegmentBytes: tc.segBytes})
+				s = openStore(t, events.WithoutSync(events.SegmentConfig{Dir: dir, SegmentBytes: tc.segBytes}))
 				checkBounds(t, s, 1, newest+1)
 				got, err := s.Get(newest)
 				if err != nil {

@@ -135,8 +135,9 @@ func (s *SegmentStore) Append(b *Block) error {
 // new segment joins the index once its first record is written.
 func (s *SegmentStore) roll(prev *segment, first int64) (*segment, error) {
 	if prev != nil {
-		if err := prev.f.Sync(); err != nil {
-			return nil, fmt.Errorf("append: sync %s: %w", prev.path, err)
+		if err := s.syncFile(prev.f); err != nil {
+			s.failed = fmt.Errorf("append height %d: %w", first, s.syncFailed(prev, err))
+			return nil, s.failed
 		}
 	}
 	path := segmentPath(s.cfg.Dir, first)
@@ -144,7 +145,7 @@ func (s *SegmentStore) roll(prev *segment, first int64) (*segment, error) {
 	if err != nil {
 		return nil, fmt.Errorf("append: create segment: %w", err)
 	}
-	if err := syncDir(s.cfg.Dir); err != nil {
+	if err := s.syncDir(); err != nil {
 		f.Close()
 		os.Remove(path)
 		return nil, fmt.Errorf("append: create segment: %w", err)
@@ -164,29 +165,34 @@ func (s *SegmentStore) write(g *segment, rec []byte, h int64, fresh bool) error 
 		}
 		return s.failed
 	}
-	_, err := g.f.WriteAt(rec, g.size)
-	if err == nil && s.cfg.SyncWrites {
-		if err = g.f.Sync(); err != nil {
-			// After a failed fsync the kernel may have dropped the data.
-			s.failed = fmt.Errorf("append height %d: sync %s: %w", h, g.path, err)
-			return s.failed
-		}
-	}
-	if err == nil {
-		return nil
-	}
-	err = fmt.Errorf("append height %d: write %s: %w", h, g.path, err)
-	if fresh {
-		g.f.Close()
-		if rerr := os.Remove(g.path); rerr != nil {
-			s.failed = errors.Join(err, rerr)
+	if _, err := g.f.WriteAt(rec, g.size); err != nil {
+		err = fmt.Errorf("append height %d: write %s: %w", h, g.path, err)
+		if fresh {
+			g.f.Close()
+			if rerr := os.Remove(g.path); rerr != nil {
+				s.failed = errors.Join(err, rerr)
+			}
+		} else if terr := g.f.Truncate(g.size); terr != nil {
+			s.failed = errors.Join(err, terr)
 		}
 		return err
 	}
-	if terr := g.f.Truncate(g.size); terr != nil {
-		s.failed = errors.Join(err, terr)
+	if s.cfg.SyncWrites {
+		if err := s.syncFile(g.f); err != nil {
+			s.failed = fmt.Errorf("append height %d: %w", h, s.syncFailed(g, err))
+			if fresh {
+				g.f.Close()
+			}
+			return s.failed
+		}
 	}
-	return err
+	return nil
+}
+
+// syncFailed describes a failed fsync of g. The store then refuses appends:
+// after a failed fsync the kernel may have dropped the data it held.
+func (s *SegmentStore) syncFailed(g *segment, err error) error {
+	return fmt.Errorf("sync %s: %w", g.path, err)
 }
 
 // retain deletes the oldest segments that retention drops. Called with
@@ -246,7 +252,7 @@ func (s *SegmentStore) Reset() error {
 			return s.failed
 		}
 	}
-	if err := syncDir(s.cfg.Dir); err != nil {
+	if err := s.syncDir(); err != nil {
 		return fmt.Errorf("reset: %w", err)
 	}
 	s.failed = nil
@@ -326,7 +332,7 @@ func (s *SegmentStore) Close() error {
 	var errs []error
 	for i, g := range segs {
 		if i == len(segs)-1 && s.failed == nil {
-			if err := g.f.Sync(); err != nil {
+			if err := s.syncFile(g.f); err != nil {
 				errs = append(errs, fmt.Errorf("close event store: sync %s: %w", g.path, err))
 			}
 		}
