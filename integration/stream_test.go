@@ -16,7 +16,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/cometstream/cometstream/internal/fixtures"
-	"github.com/cometstream/cometstream/ledger"
+	"github.com/cometstream/cometstream/ledger/txbuild"
 	"github.com/cometstream/cometstream/streamsvc"
 )
 
@@ -41,28 +41,20 @@ type validTx struct {
 	assetIDs []string
 }
 
-// mint returns a fixture transaction with new metadata and its id
-// recomputed, so every call yields a distinct valid transaction.
-func mint(t *testing.T, fixture string, metadata any) validTx {
+// mint returns a new CREATE of the given version and metadata, signed by
+// a fresh key, so every call yields a distinct valid transaction.
+func mint(t *testing.T, version string, metadata any) validTx {
 	t.Helper()
-	var obj map[string]any
-	if err := json.Unmarshal(fixtures.Read(fixture), &obj); err != nil {
-		t.Fatal(err)
+	owner := txbuild.NewKeyPair()
+	data := any(map[string]any{"minted": "Grüße ✓"})
+	if version == "3.0" {
+		data = "QmMinted"
 	}
-	obj["metadata"] = metadata
-	raw, err := json.Marshal(obj)
+	tx, err := txbuild.Create(version, owner, data, metadata, txbuild.To("1", owner)).Sign()
 	if err != nil {
 		t.Fatal(err)
 	}
-	signed, id, err := ledger.WithID(raw)
-	if err != nil {
-		t.Fatalf("WithID(%s): %v", fixture, err)
-	}
-	asset := id
-	if strings.Contains(fixture, "transfer") {
-		asset = fixtureID(t, strings.Replace(fixture, "transfer-1", "create", 1))
-	}
-	return validTx{raw: signed, id: id, assetIDs: []string{asset}}
+	return validTx{raw: tx.Raw, id: tx.ID, assetIDs: []string{tx.ID}}
 }
 
 func fixtureID(t *testing.T, name string) string {
@@ -106,10 +98,10 @@ func TestNodeStreamsValidTransactions(t *testing.T) {
 	valid := fixtureTxs(t)
 	for i := 0; i < 12; i++ {
 		valid = append(valid,
-			mint(t, "planetmint-v3.0-create.json", fmt.Sprintf("QmMinted%03d", i)),
-			mint(t, "bigchaindb-v2.0-transfer-1.json", map[string]any{"sequence": i, "note": "Grüße ✓"}))
+			mint(t, "3.0", fmt.Sprintf("QmMinted%03d", i)),
+			mint(t, "2.0", map[string]any{"sequence": i, "note": "Grüße ✓"}))
 	}
-	marker := mint(t, "planetmint-v3.0-create.json", "QmMarker")
+	marker := mint(t, "3.0", "QmMarker")
 
 	txClients := make([]*websocket.Conn, 3)
 	for i := range txClients {

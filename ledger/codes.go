@@ -60,6 +60,36 @@ const (
 	CodeAmountMismatch uint32 = 17
 )
 
+// codeNames are the Planetmint exception names closest to each code, so
+// that Web API messages read like Planetmint's ("Invalid transaction
+// (DoubleSpend): ...").
+var codeNames = map[uint32]string{
+	CodeBadJSON:              "InvalidJSON",
+	CodeBadSchema:            "SchemaValidationError",
+	CodeBadID:                "InvalidHash",
+	CodeDuplicate:            "DuplicateTransaction",
+	CodeBadVersion:           "SchemaValidationError",
+	CodeUnsupportedOperation: "OperationNotSupported",
+	CodeBadAmount:            "AmountError",
+	CodeBadCondition:         "InvalidCondition",
+	CodeBadFulfillment:       "InvalidFulfillment",
+	CodeBadSignature:         "InvalidSignature",
+	CodeConditionMismatch:    "InvalidSignature",
+	CodeInputNotFound:        "InputDoesNotExist",
+	CodeDoubleSpend:          "DoubleSpend",
+	CodeAssetMismatch:        "AssetIdMismatch",
+	CodeAmountMismatch:       "AmountError",
+}
+
+// CodeName names a refusal code for messages; unknown codes get
+// "ValidationError".
+func CodeName(code uint32) string {
+	if n, ok := codeNames[code]; ok {
+		return n
+	}
+	return "ValidationError"
+}
+
 // RejectError says why a transaction was refused. Code is one of the Code
 // constants; the message ends up in the ABCI response's Log.
 type RejectError struct {

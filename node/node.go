@@ -93,6 +93,9 @@ func New(cfg Config, logger hclog.Logger) (n *Node, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("create CometBFT node: %w", err)
 	}
+	if err := n.setupLedgerAPI(); err != nil {
+		return nil, err
+	}
 	if n.log != nil {
 		if err := n.reconcile(); err != nil {
 			return nil, fmt.Errorf("reconcile the event log with CometBFT's stores: %w", err)

@@ -65,8 +65,13 @@ func New(cfg Config) (*Server, error) {
 // Start.
 func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
 
-// ServeHTTP implements http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+// ServeHTTP implements http.Handler. Every answer allows any origin, as
+// Planetmint's does: the API is public and unauthenticated, and browser
+// clients (the JavaScript driver) read it from other origins.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	s.mux.ServeHTTP(w, r)
+}
 
 // Start listens on Config.Addr and serves in the background until Close.
 func (s *Server) Start() error {
