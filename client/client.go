@@ -10,7 +10,7 @@ import (
 )
 
 // Client follows one stream across reconnections and delivers each event
-// once, in chain order. It is not safe for concurrent Run calls.
+// once, in chain order. One Run at a time: a concurrent call fails.
 type Client struct {
 	cfg    Config
 	bases  []string
@@ -99,7 +99,8 @@ func stop(err error) error { return &stopError{err: err} }
 // NextHeight asks the URLs in turn for the height of the next block the
 // node will commit (the Cometstream-Next-Height of a live valid_blocks
 // subscription, opened and closed at once). It returns 0 when the node has
-// not committed a block yet, or the last URL's error when none answers.
+// not committed a block yet, and an error listing every URL's failure when
+// none answers.
 func (c *Client) NextHeight(ctx context.Context) (int64, error) {
 	var errs []error
 	for _, base := range c.bases {

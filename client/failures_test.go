@@ -341,7 +341,7 @@ func TestReadTimeout(t *testing.T) {
 	})
 	t.Run("pinged", func(t *testing.T) {
 		srv := newServer(t, clienttest.Options{PingInterval: 10 * time.Millisecond})
-		c := newClient(t, client.Config{URLs: []string{srv.URL()}, ReadTimeout: 100 * time.Millisecond})
+		c := newClient(t, client.Config{URLs: []string{srv.URL()}, ReadTimeout: 250 * time.Millisecond})
 		chain := clienttest.Blocks(1, 1)
 		go func() {
 			ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
@@ -351,7 +351,7 @@ func TestReadTimeout(t *testing.T) {
 			}
 			// Several read timeouts long, kept alive by pings alone.
 			select {
-			case <-time.After(500 * time.Millisecond):
+			case <-time.After(750 * time.Millisecond):
 				srv.Append(chain...)
 			case <-ctx.Done():
 			}
