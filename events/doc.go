@@ -7,6 +7,7 @@
 // block), never from clocks or in-memory counters, so that a reader can name
 // where it stands across restarts. The Log separates the bookkeeping readers
 // rely on (bounds, wake-ups, the pruned error) from the Store that keeps the
-// blocks: the bounded in-memory MemStore here, a durable store later, with the
-// same readers.
+// blocks: the bounded in-memory MemStore, or the durable SegmentStore (segment
+// files with a MemStore cache in front) that the node uses, with the same
+// readers.
 package events

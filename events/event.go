@@ -13,6 +13,10 @@ type Block struct {
 	Hash   []byte // the block hash CometBFT computed
 	Time   time.Time
 	Txs    []Tx
+	// Appended is when the Log took the block (the Commit hand-off), for
+	// delivery-time metrics. Zero for blocks read back from disk; it is not
+	// stored.
+	Appended time.Time
 }
 
 // Tx is the event of one valid transaction.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 	"sync/atomic"
 
 	"github.com/hashicorp/go-hclog"
@@ -55,6 +56,9 @@ func (l *Log) Append(b *Block) (added bool, err error) {
 	if newest != 0 && b.Height <= newest {
 		return false, nil
 	}
+	if b.Appended.IsZero() {
+		b.Appended = time.Now()
+	}
 	err = l.store.Append(b)
 	if errors.Is(err, ErrGap) {
 		l.logger.Warn("gap in committed heights, restarting the log", "newest", newest, "height", b.Height)
@@ -84,6 +88,15 @@ func (l *Log) Get(h int64) (*Block, error) { return l.store.Get(h) }
 
 // Bounds returns the oldest and newest heights held, 0 and 0 when empty.
 func (l *Log) Bounds() (oldest, newest int64) { return l.store.Bounds() }
+
+// SizeBytes returns the store's size on disk, or -1 when the store does
+// not say.
+func (l *Log) SizeBytes() int64 {
+	if s, ok := l.store.(interface{ SizeBytes() int64 }); ok {
+		return s.SizeBytes()
+	}
+	return -1
+}
 
 // Close closes the store.
 func (l *Log) Close() error { return l.store.Close() }

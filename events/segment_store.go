@@ -342,3 +342,10 @@ func (s *SegmentStore) Close() error {
 	}
 	return errors.Join(errs...)
 }
+
+// SizeBytes returns the total size of the segment files, for metrics.
+func (s *SegmentStore) SizeBytes() int64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.bytes
+}

@@ -1,6 +1,7 @@
 package streamsvc
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/url"
@@ -43,6 +44,28 @@ type Config struct {
 	// where to resume. A subscriber replaying from an old height is not
 	// held to it until it first catches up. Defaults to 1000.
 	MaxLagHeights int64
+	// MaxConnections caps open subscribers (and handshakes in progress);
+	// past it requests get 503. Defaults to 10,000.
+	MaxConnections int
+	// MaxConnectionsPerIP caps them per client address; past it requests
+	// get 429. Defaults to 100.
+	MaxConnectionsPerIP int
+	// ClientMessagesPerSecond paces how fast a subscriber's own messages
+	// (text, binary, pings) are read and discarded; a flooding client is
+	// slowed by TCP flow control, not served. Defaults to 20, with a burst
+	// of ClientMessageBurst (default 50).
+	ClientMessagesPerSecond float64
+	ClientMessageBurst      int
+	// EnableCompression offers permessage-deflate to clients that ask for
+	// it; their messages are compressed once per block for all of them.
+	EnableCompression bool
+	// Tokens, when set, requires "Authorization: Bearer <token>" on every
+	// stream request (401 otherwise).
+	Tokens *Tokens
+	// TLS, when set, makes Start serve wss:// with it.
+	TLS *tls.Config
+	// Metrics defaults to unregistered metrics (see NewMetrics).
+	Metrics *Metrics
 	// MaxBatchBytes caps the bytes gathered into one socket write when a
 	// subscriber has several blocks to catch up on. Defaults to 1 MiB.
 	MaxBatchBytes int
@@ -80,6 +103,25 @@ func (c *Config) setDefaults() error {
 	}
 	if c.MaxLagHeights <= 0 {
 		c.MaxLagHeights = 1000
+	}
+	if c.MaxConnections <= 0 {
+		c.MaxConnections = 10000
+	}
+	if c.MaxConnectionsPerIP <= 0 {
+		c.MaxConnectionsPerIP = 100
+	}
+	if c.ClientMessagesPerSecond <= 0 {
+		c.ClientMessagesPerSecond = 20
+	}
+	if c.ClientMessageBurst <= 0 {
+		c.ClientMessageBurst = 50
+	}
+	if c.Metrics == nil {
+		m, err := NewMetrics("cometbft", nil, c.Log)
+		if err != nil {
+			return err
+		}
+		c.Metrics = m
 	}
 	if c.MaxBatchBytes <= 0 {
 		c.MaxBatchBytes = 1 << 20

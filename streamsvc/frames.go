@@ -42,8 +42,11 @@ func (f *frames) frame(i int) []byte {
 	return f.data[start:f.ends[i]]
 }
 
+// frameFunc appends one message's frame: plain or deflated.
+type frameFunc func(dst, payload []byte) []byte
+
 // encodeTxs frames one valid_transactions message per transaction.
-func encodeTxs(b *events.Block) frames {
+func encodeTxs(b *events.Block, frame frameFunc) frames {
 	var out []byte
 	ends := make([]int, len(b.Txs))
 	for i := range b.Txs {
@@ -61,7 +64,7 @@ func encodeTxs(b *events.Block) frames {
 			Height:        b.Height,
 		})
 		if err == nil { // strings and ints always encode
-			out = appendTextFrame(out, body)
+			out = frame(out, body)
 		}
 		ends[i] = len(out)
 	}
@@ -69,7 +72,7 @@ func encodeTxs(b *events.Block) frames {
 }
 
 // encodeBlock frames the block's valid_blocks message.
-func encodeBlock(b *events.Block) frames {
+func encodeBlock(b *events.Block, frame frameFunc) frames {
 	ids := make([]string, len(b.Txs))
 	for i := range b.Txs {
 		ids[i] = b.Txs[i].ID
@@ -79,26 +82,29 @@ func encodeBlock(b *events.Block) frames {
 		Hash:           strings.ToUpper(hex.EncodeToString(b.Hash)),
 		TransactionIDs: ids,
 	})
-	data := appendTextFrame(nil, body)
+	data := frame(nil, body)
 	return frames{data: data, ends: []int{len(data)}}
 }
 
 // appendTextFrame appends a final, unmasked text frame (RFC 6455 5.2): the
 // server never masks, so one framing serves every subscriber.
 func appendTextFrame(dst, payload []byte) []byte {
-	const finText = 0x81
-	n := len(payload)
+	return append(appendHeader(dst, 0x81, len(payload)), payload...)
+}
+
+// appendHeader appends a frame header: first byte (FIN, RSV, opcode) and
+// the payload length in its shortest form.
+func appendHeader(dst []byte, first byte, n int) []byte {
 	switch {
 	case n < 126:
-		dst = append(dst, finText, byte(n))
+		return append(dst, first, byte(n))
 	case n <= 0xFFFF:
-		dst = append(dst, finText, 126)
-		dst = binary.BigEndian.AppendUint16(dst, uint16(n))
+		dst = append(dst, first, 126)
+		return binary.BigEndian.AppendUint16(dst, uint16(n))
 	default:
-		dst = append(dst, finText, 127)
-		dst = binary.BigEndian.AppendUint64(dst, uint64(n))
+		dst = append(dst, first, 127)
+		return binary.BigEndian.AppendUint64(dst, uint64(n))
 	}
-	return append(dst, payload...)
 }
 
 // frameCache encodes each block once per stream, whoever asks first, and
@@ -120,6 +126,9 @@ type cacheEntry struct {
 func newFrameCache(size int, encode func(*events.Block) frames) *frameCache {
 	return &frameCache{encode: encode, slots: make([]*cacheEntry, size)}
 }
+
+// count returns how many messages b's frames hold (its txs, or one block).
+func (c *frameCache) count(b *events.Block) int { return len(c.get(b).ends) }
 
 func (c *frameCache) get(b *events.Block) frames {
 	i := int(uint64(b.Height) % uint64(len(c.slots)))

@@ -2,18 +2,19 @@ package streamsvc
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/cometstream/cometstream/events"
 )
 
 // Stream paths, relative to the stream port's root.
@@ -32,7 +33,9 @@ type Server struct {
 	logger   hclog.Logger
 	mux      *http.ServeMux
 	upgrader websocket.Upgrader
-	streams  map[string]*frameCache
+	streams  map[string]streamCaches
+	admit    *admission
+	metrics  *Metrics
 
 	done   chan struct{} // closed by Close: subscribers leave with 1001
 	nextID atomic.Uint64
@@ -57,13 +60,16 @@ func New(cfg Config) (*Server, error) {
 		mux:    http.NewServeMux(),
 		done:   make(chan struct{}),
 		active: make(map[*subscriber]struct{}),
-		streams: map[string]*frameCache{
-			PathTransactions: newFrameCache(cacheSlots, encodeTxs),
-			PathBlocks:       newFrameCache(cacheSlots, encodeBlock),
+		streams: map[string]streamCaches{
+			PathTransactions: newStreamCaches(encodeTxs),
+			PathBlocks:       newStreamCaches(encodeBlock),
 		},
+		admit:   newAdmission(cfg.MaxConnections, cfg.MaxConnectionsPerIP),
+		metrics: cfg.Metrics,
 	}
 	s.upgrader = websocket.Upgrader{
-		HandshakeTimeout: cfg.HandshakeTimeout,
+		HandshakeTimeout:  cfg.HandshakeTimeout,
+		EnableCompression: cfg.EnableCompression,
 		// Subscribers write through the pre-framed path; gorilla's own
 		// buffer is only borrowed for control frames, so pool it.
 		WriteBufferPool: &sync.Pool{},
@@ -84,11 +90,15 @@ func New(cfg Config) (*Server, error) {
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
-// Start listens on Config.Addr and serves in the background until Close.
+// Start listens on Config.Addr (with TLS when Config.TLS is set) and serves
+// in the background until Close.
 func (s *Server) Start() error {
 	ln, err := net.Listen("tcp", s.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("stream service: listen on %s: %w", s.cfg.Addr, err)
+	}
+	if s.cfg.TLS != nil {
+		ln = tls.NewListener(ln, s.cfg.TLS)
 	}
 	srv := &http.Server{
 		Handler:           s,
@@ -108,7 +118,8 @@ func (s *Server) Start() error {
 	s.httpSrv, s.listener, s.serveErr = srv, ln, make(chan error, 1)
 	s.mu.Unlock()
 	go func() { s.serveErr <- srv.Serve(ln) }()
-	s.logger.Info("stream service listening", "addr", ln.Addr().String())
+	s.logger.Info("stream service listening", "addr", ln.Addr().String(), "tls", s.cfg.TLS != nil,
+		"auth", s.cfg.Tokens != nil, "max_connections", s.cfg.MaxConnections)
 	return nil
 }
 
@@ -160,94 +171,15 @@ func (s *Server) Close(ctx context.Context) error {
 	return errors.Join(err, fmt.Errorf("stream service: closed stalled subscribers without a close frame: %w", ctx.Err()))
 }
 
-// handleStream checks the request before upgrading it, so that every refusal
-// is an HTTP status with a JSON body the client can read.
-func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path != PathTransactions && r.URL.Path != PathBlocks {
-		WriteError(w, http.StatusNotFound, "no stream at "+r.URL.Path)
-		return
-	}
-	if r.Method != http.MethodGet {
-		w.Header().Set("Allow", http.MethodGet)
-		WriteError(w, http.StatusMethodNotAllowed, "streams accept only GET with a WebSocket upgrade")
-		return
-	}
-	if !websocket.IsWebSocketUpgrade(r) {
-		WriteError(w, http.StatusBadRequest, "this is a WebSocket stream: connect with a WebSocket client (Upgrade: websocket)")
-		return
-	}
-	if !s.originAllowed(r.Header.Get("Origin")) {
-		WriteError(w, http.StatusForbidden, "origin not allowed")
-		return
-	}
-	q, err := ParseQuery(r.URL.Path, r.URL.RawQuery)
-	if err != nil {
-		WriteError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	// The reader is placed before the 101 response goes out, so a client
-	// that has seen its handshake complete receives every block committed
-	// after that moment.
-	reader := s.cfg.Log.NewReader(q.FromHeight)
-	if oldest, _ := s.cfg.Log.Bounds(); q.FromHeight > 0 && oldest > 0 && q.FromHeight < oldest {
-		writeJSON(w, http.StatusGone, map[string]any{
-			"message":       fmt.Sprintf("height %d is no longer kept; the oldest kept is %d", q.FromHeight, oldest),
-			"status":        http.StatusGone,
-			"oldest_height": oldest,
-		})
-		return
-	}
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		WriteError(w, http.StatusServiceUnavailable, "server is shutting down")
-		return
-	}
-	s.subs.Add(1)
-	s.mu.Unlock()
-
-	var header http.Header
-	if next := reader.NextHeight(); next > 0 {
-		header = http.Header{HeaderNextHeight: []string{strconv.FormatInt(next, 10)}}
-	}
-	conn, err := s.upgrader.Upgrade(w, r, header)
-	if err != nil {
-		s.subs.Done()
-		s.logger.Debug("handshake failed", "remote", r.RemoteAddr, "error", err)
-		return
-	}
-	sub := newSubscriber(s, conn, reader, q, s.streams[r.URL.Path], r.URL.Path, s.nextID.Add(1))
-	s.track(sub, true)
-	go func() {
-		defer s.subs.Done()
-		defer s.track(sub, false)
-		sub.run()
-	}()
+// streamCaches holds a stream's encoded frames, plain and deflated; each is
+// made only when a subscriber needs it.
+type streamCaches struct {
+	plain, deflate *frameCache
 }
 
-// HeaderNextHeight, on a successful upgrade, names the height of the first
-// block the subscription delivers, so a client starting at the live edge
-// knows where to resume after a disconnect.
-const HeaderNextHeight = "Cometstream-Next-Height"
-
-func (s *Server) track(sub *subscriber, add bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if add {
-		s.active[sub] = struct{}{}
-	} else {
-		delete(s.active, sub)
+func newStreamCaches(encode func(*events.Block, frameFunc) frames) streamCaches {
+	return streamCaches{
+		plain:   newFrameCache(cacheSlots, func(b *events.Block) frames { return encode(b, appendTextFrame) }),
+		deflate: newFrameCache(cacheSlots, func(b *events.Block) frames { return encode(b, appendDeflatedFrame) }),
 	}
-}
-
-func (s *Server) originAllowed(origin string) bool {
-	if origin == "" || len(s.cfg.AllowedOrigins) == 0 {
-		return true
-	}
-	for _, o := range s.cfg.AllowedOrigins {
-		if strings.EqualFold(o, origin) {
-			return true
-		}
-	}
-	return false
 }

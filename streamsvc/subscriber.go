@@ -38,8 +38,10 @@ type subscriber struct {
 	// live is set once the subscriber has reached the live edge; only then
 	// does MaxLagHeights apply, so a replay from an old height is not
 	// mistaken for a slow client.
-	live  bool
-	batch net.Buffers
+	live       bool
+	batch      net.Buffers
+	batchBytes int
+	blocks     []*events.Block // the blocks gathered into batch, for metrics
 }
 
 func newSubscriber(s *Server, conn *websocket.Conn, reader *events.Reader, q Query, cache *frameCache, path string, id uint64) *subscriber {
@@ -57,9 +59,10 @@ func newSubscriber(s *Server, conn *websocket.Conn, reader *events.Reader, q Que
 	}
 }
 
-// run is the writer goroutine. It returns after the connection is closed and
-// the reader goroutine has returned.
-func (s *subscriber) run() {
+// run is the writer goroutine. It returns, with the reason the subscriber
+// ended (a metrics label), after the connection is closed and the reader
+// goroutine has returned.
+func (s *subscriber) run() string {
 	s.logger.Debug("subscriber connected", "from_height", s.query.FromHeight, "filtered", s.query.Filtered())
 	go s.readLoop()
 	defer func() {
@@ -76,18 +79,18 @@ func (s *subscriber) run() {
 		case errors.Is(err, events.ErrPruned):
 			s.logger.Info("closing subscriber behind the log's oldest block", "error", err, "resume", s.resume)
 			s.closeWith(websocket.ClosePolicyViolation, "fell behind the oldest block kept")
-			return
+			return "pruned"
 		case err != nil:
 			s.logger.Error("reading the event log", "error", err, "resume", s.resume)
 			s.closeWith(websocket.CloseInternalServerErr, "event log unavailable")
-			return
+			return "log_error"
 		}
 		if n == 0 && s.reader.NextHeight() > 0 {
 			s.resume = s.reader.NextHeight() // nothing pending: all read was sent or filtered out
 		}
 		if n > 0 {
 			if !s.flush() {
-				return
+				return "write_failed"
 			}
 			// More may be waiting: do not block, but still give control
 			// work its turn so a steady flow cannot starve pings or
@@ -98,23 +101,22 @@ func (s *subscriber) run() {
 			if lag := s.reader.Lag(); lag > s.srv.cfg.MaxLagHeights {
 				s.logger.Info("closing slow subscriber", "lag", lag, "resume", s.resume)
 				s.closeWith(websocket.ClosePolicyViolation, fmt.Sprintf("too far behind (%d blocks)", lag))
-				return
+				return "too_slow"
 			}
 		}
 		select {
 		case <-s.srv.done:
 			s.closeWith(websocket.CloseGoingAway, "server shutting down")
-			return
+			return "shutdown"
 		case <-s.readDone:
-			s.peerGone()
-			return
+			return s.peerGone()
 		case p := <-s.pings:
 			if !s.control(websocket.PongMessage, []byte(p)) {
-				return
+				return "write_failed"
 			}
 		case <-ping.C:
 			if !s.control(websocket.PingMessage, nil) {
-				return
+				return "write_failed"
 			}
 		case <-wake:
 		}
@@ -139,6 +141,7 @@ func (s *subscriber) gather() (int, error) {
 			return size, err
 		}
 		f := s.cache.get(b)
+		s.blocks = append(s.blocks, b)
 		if !s.query.Filtered() {
 			if len(f.data) > 0 {
 				s.batch = append(s.batch, f.data)
@@ -154,6 +157,7 @@ func (s *subscriber) gather() (int, error) {
 			}
 		}
 	}
+	s.batchBytes = size
 	return size, nil
 }
 
@@ -164,14 +168,26 @@ func (s *subscriber) gather() (int, error) {
 func (s *subscriber) flush() bool {
 	bufs := s.batch
 	_ = s.raw.SetWriteDeadline(time.Now().Add(s.srv.cfg.WriteTimeout))
+	msgs := len(s.batch)
+	if !s.query.Filtered() {
+		msgs = 0
+		for _, b := range s.blocks {
+			msgs += s.cache.count(b)
+		}
+	}
 	_, err := bufs.WriteTo(s.raw)
 	clear(s.batch)
 	s.batch = s.batch[:0]
 	if err != nil {
+		clear(s.blocks)
+		s.blocks = s.blocks[:0]
 		s.logger.Info("subscriber dropped: write failed", "error", err, "resume", s.resume)
 		return false
 	}
 	s.resume = s.reader.NextHeight()
+	s.srv.metrics.observeWrite(s.blocks, msgs, s.batchBytes, s.reader.Lag())
+	clear(s.blocks)
+	s.blocks = s.blocks[:0]
 	return true
 }
 
@@ -211,7 +227,7 @@ const maxCloseReason = 123
 
 // peerGone answers a client's close frame, tells a silent client why it is
 // dropped, or notes a connection that just ended.
-func (s *subscriber) peerGone() {
+func (s *subscriber) peerGone() string {
 	var ce *websocket.CloseError
 	var ne net.Error
 	switch {
@@ -222,11 +238,17 @@ func (s *subscriber) peerGone() {
 			code = websocket.CloseNormalClosure
 		}
 		_ = s.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, ""), time.Now().Add(closeGrace))
+		return "client_closed"
 	case errors.As(s.readErr, &ne) && ne.Timeout():
 		s.logger.Info("subscriber dropped: no pong in time", "resume", s.resume)
 		s.closeWith(websocket.ClosePolicyViolation, "keep-alive timeout: no pong")
+		return "keepalive_timeout"
+	case errors.Is(s.readErr, websocket.ErrReadLimit):
+		s.logger.Info("subscriber dropped: message over the read limit")
+		return "message_too_big"
 	default:
 		s.logger.Debug("subscriber connection ended", "error", s.readErr)
+		return "disconnected"
 	}
 }
 
@@ -236,10 +258,23 @@ func (s *subscriber) readLoop() {
 	defer close(s.readDone)
 	alive := s.srv.cfg.PingInterval + s.srv.cfg.PongTimeout
 	renew := func() { _ = s.conn.SetReadDeadline(time.Now().Add(alive)) }
+	pace := newBucket(s.srv.cfg.ClientMessagesPerSecond, s.srv.cfg.ClientMessageBurst)
+	throttle := func() {
+		if d := pace.wait(); d > 0 {
+			// Not reading is the point: the client's sends back up.
+			t := time.NewTimer(d)
+			select {
+			case <-t.C:
+			case <-s.srv.done:
+			}
+			t.Stop()
+		}
+	}
 	renew()
 	s.conn.SetReadLimit(s.srv.cfg.ReadLimit)
 	s.conn.SetPongHandler(func(string) error { renew(); return nil })
 	s.conn.SetPingHandler(func(p string) error {
+		throttle()
 		renew()
 		select {
 		case s.pings <- p: // the writer answers; only the latest matters
@@ -256,6 +291,7 @@ func (s *subscriber) readLoop() {
 			s.readErr = err
 			return
 		}
+		throttle()
 		renew()
 		if _, err := io.Copy(io.Discard, r); err != nil {
 			s.readErr = err

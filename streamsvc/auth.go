@@ -1,0 +1,85 @@
+package streamsvc
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+)
+
+// Tokens is a set of bearer tokens read from a file (one per line; blank
+// lines and lines starting with # are ignored). Reload re-reads it, so
+// tokens can be rotated without a restart. Tokens are never logged.
+type Tokens struct {
+	path string
+	mu   sync.RWMutex
+	set  map[[32]byte]struct{} // SHA-256 of each token: compared in constant time
+}
+
+// LoadTokens reads the token file at path.
+func LoadTokens(path string) (*Tokens, error) {
+	t := &Tokens{path: path}
+	if err := t.Reload(); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// Reload re-reads the file; on error the previous tokens stay in force.
+func (t *Tokens) Reload() error {
+	data, err := os.ReadFile(t.path)
+	if err != nil {
+		return fmt.Errorf("read token file: %w", err)
+	}
+	set := make(map[[32]byte]struct{})
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if len(line) < 16 {
+			return fmt.Errorf("token file %s: a token is shorter than 16 characters", t.path)
+		}
+		set[sha256.Sum256([]byte(line))] = struct{}{}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("token file %s: %w", t.path, err)
+	}
+	if len(set) == 0 {
+		return fmt.Errorf("token file %s holds no token", t.path)
+	}
+	t.mu.Lock()
+	t.set = set
+	t.mu.Unlock()
+	return nil
+}
+
+var errNoToken = errors.New("missing bearer token: send Authorization: Bearer <token>")
+var errBadToken = errors.New("invalid bearer token")
+
+// check validates the request's Authorization header.
+func (t *Tokens) check(r *http.Request) error {
+	h := r.Header.Get("Authorization")
+	scheme, token, ok := strings.Cut(h, " ")
+	if h == "" || !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+		return errNoToken
+	}
+	sum := sha256.Sum256([]byte(strings.TrimSpace(token)))
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	found := 0
+	for k := range t.set {
+		found |= subtle.ConstantTimeCompare(k[:], sum[:])
+	}
+	if found == 0 {
+		return errBadToken
+	}
+	return nil
+}

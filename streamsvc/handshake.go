@@ -1,0 +1,142 @@
+package streamsvc
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gorilla/websocket"
+)
+
+// handleStream checks the request before upgrading it, so that every refusal
+// is an HTTP status with a JSON body the client can read, and counts it.
+func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
+	if ref := s.check(r); ref != nil {
+		s.refuse(w, ref)
+		return
+	}
+	q, err := ParseQuery(r.URL.Path, r.URL.RawQuery)
+	if err != nil {
+		s.refuse(w, &refusal{http.StatusBadRequest, err.Error(), "bad_query"})
+		return
+	}
+	// The reader is placed before the 101 response goes out, so a client
+	// that has seen its handshake complete receives every block committed
+	// after that moment.
+	reader := s.cfg.Log.NewReader(q.FromHeight)
+	if oldest, _ := s.cfg.Log.Bounds(); q.FromHeight > 0 && oldest > 0 && q.FromHeight < oldest {
+		s.metrics.Refused.WithLabelValues("gone").Inc()
+		writeJSON(w, http.StatusGone, map[string]any{
+			"message":       fmt.Sprintf("height %d is no longer kept; the oldest kept is %d", q.FromHeight, oldest),
+			"status":        http.StatusGone,
+			"oldest_height": oldest,
+		})
+		return
+	}
+	ip := clientIP(r)
+	if ref := s.admit.admit(ip); ref != nil {
+		s.refuse(w, ref)
+		return
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		s.admit.release(ip)
+		s.refuse(w, &refusal{http.StatusServiceUnavailable, "server is shutting down", "shutdown"})
+		return
+	}
+	s.subs.Add(1)
+	s.mu.Unlock()
+
+	var header http.Header
+	if next := reader.NextHeight(); next > 0 {
+		header = http.Header{HeaderNextHeight: []string{strconv.FormatInt(next, 10)}}
+	}
+	conn, err := s.upgrader.Upgrade(w, r, header)
+	if err != nil {
+		s.admit.release(ip)
+		s.subs.Done()
+		s.metrics.Refused.WithLabelValues("handshake").Inc()
+		s.logger.Debug("handshake failed", "remote", r.RemoteAddr, "error", err)
+		return
+	}
+	caches := s.streams[r.URL.Path]
+	cache := caches.plain
+	if s.cfg.EnableCompression && offersDeflate(r.Header) {
+		cache = caches.deflate
+	}
+	stream := strings.TrimPrefix(r.URL.Path, "/api/v1/streams/")
+	sub := newSubscriber(s, conn, reader, q, cache, stream, s.nextID.Add(1))
+	s.track(sub, true)
+	s.metrics.Connections.WithLabelValues(stream).Inc()
+	go func() {
+		defer s.subs.Done()
+		defer s.admit.release(ip)
+		defer s.metrics.Connections.WithLabelValues(stream).Dec()
+		defer s.track(sub, false)
+		reason := sub.run()
+		s.metrics.Closed.WithLabelValues(reason).Inc()
+	}()
+}
+
+// check applies the rules that need no query parsing: path, method,
+// upgrade, origin and token.
+func (s *Server) check(r *http.Request) *refusal {
+	switch {
+	case r.URL.Path != PathTransactions && r.URL.Path != PathBlocks:
+		return &refusal{http.StatusNotFound, "no stream at " + r.URL.Path, "not_found"}
+	case r.Method != http.MethodGet:
+		return &refusal{http.StatusMethodNotAllowed, "streams accept only GET with a WebSocket upgrade", "method"}
+	case !websocket.IsWebSocketUpgrade(r):
+		return &refusal{http.StatusBadRequest, "this is a WebSocket stream: connect with a WebSocket client (Upgrade: websocket)", "not_websocket"}
+	case !s.originAllowed(r.Header.Get("Origin")):
+		return &refusal{http.StatusForbidden, "origin not allowed", "origin"}
+	}
+	if s.cfg.Tokens != nil {
+		if err := s.cfg.Tokens.check(r); err != nil {
+			return &refusal{http.StatusUnauthorized, err.Error(), "unauthorized"}
+		}
+	}
+	return nil
+}
+
+func (s *Server) refuse(w http.ResponseWriter, ref *refusal) {
+	s.metrics.Refused.WithLabelValues(ref.reason).Inc()
+	switch ref.status {
+	case http.StatusMethodNotAllowed:
+		w.Header().Set("Allow", http.MethodGet)
+	case http.StatusUnauthorized:
+		w.Header().Set("WWW-Authenticate", `Bearer realm="cometstream"`)
+	case http.StatusServiceUnavailable, http.StatusTooManyRequests:
+		w.Header().Set("Retry-After", "5")
+	}
+	WriteError(w, ref.status, ref.message)
+}
+
+// HeaderNextHeight, on a successful upgrade, names the height of the first
+// block the subscription delivers, so a client starting at the live edge
+// knows where to resume after a disconnect.
+const HeaderNextHeight = "Cometstream-Next-Height"
+
+func (s *Server) track(sub *subscriber, add bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if add {
+		s.active[sub] = struct{}{}
+	} else {
+		delete(s.active, sub)
+	}
+}
+
+func (s *Server) originAllowed(origin string) bool {
+	if origin == "" || len(s.cfg.AllowedOrigins) == 0 {
+		return true
+	}
+	for _, o := range s.cfg.AllowedOrigins {
+		if strings.EqualFold(o, origin) {
+			return true
+		}
+	}
+	return false
+}

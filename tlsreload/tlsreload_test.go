@@ -1,0 +1,98 @@
+package tlsreload_test
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/cometstream/cometstream/tlsreload"
+)
+
+// writePair writes a self-signed certificate for name and returns its DER.
+func writePair(t *testing.T, dir, name string, mod time.Time) []byte {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: name},
+		DNSNames: []string{name}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, keyf := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyf, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{cert, keyf} {
+		if err := os.Chtimes(f, mod, mod); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return der
+}
+
+func served(t *testing.T, c *tlsreload.Cert) []byte {
+	t.Helper()
+	got, err := c.GetCertificate(&tls.ClientHelloInfo{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got.Certificate[0]
+}
+
+func TestReloadOnChangeAndOnDemand(t *testing.T) {
+	dir := t.TempDir()
+	base := time.Now().Add(-time.Minute)
+	first := writePair(t, dir, "one.test", base)
+	c, err := tlsreload.Load(filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(served(t, c)) != string(first) {
+		t.Fatal("not serving the loaded certificate")
+	}
+	second := writePair(t, dir, "two.test", base.Add(10*time.Second))
+	if err := c.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if string(served(t, c)) != string(second) {
+		t.Error("Reload did not switch certificates")
+	}
+	// A broken replacement keeps the current certificate.
+	if err := os.WriteFile(filepath.Join(dir, "cert.pem"), []byte("garbage"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Reload(); err == nil {
+		t.Error("Reload accepted a garbage certificate")
+	}
+	if string(served(t, c)) != string(second) {
+		t.Error("a failed reload replaced the certificate")
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	if _, err := tlsreload.Load("", "", nil); err == nil {
+		t.Error("empty paths accepted")
+	}
+	if _, err := tlsreload.Load("/nonexistent/cert.pem", "/nonexistent/key.pem", nil); err == nil {
+		t.Error("missing files accepted")
+	}
+}
