@@ -23,6 +23,13 @@ type StreamConfig struct {
 	RetainHeights    int64         `mapstructure:"retain_heights"`
 	RetainBytes      int64         `mapstructure:"retain_bytes"`
 	MaxLagHeights    int64         `mapstructure:"max_lag_heights"`
+	MaxConnections   int           `mapstructure:"max_connections"`
+	MaxConnsPerIP    int           `mapstructure:"max_connections_per_ip"`
+	ClientMsgsPerSec float64       `mapstructure:"client_messages_per_second"`
+	Compression      bool          `mapstructure:"enable_compression"`
+	TLSCertFile      string        `mapstructure:"tls_cert_file"`
+	TLSKeyFile       string        `mapstructure:"tls_key_file"`
+	TokensFile       string        `mapstructure:"tokens_file"`
 	WriteTimeout     time.Duration `mapstructure:"write_timeout"`
 	PingInterval     time.Duration `mapstructure:"ping_interval"`
 	PongTimeout      time.Duration `mapstructure:"pong_timeout"`
@@ -33,7 +40,9 @@ type StreamConfig struct {
 
 // WebAPIConfig is the [webapi] section of config.toml.
 type WebAPIConfig struct {
-	ListenAddr string `mapstructure:"laddr"`
+	ListenAddr  string `mapstructure:"laddr"`
+	TLSCertFile string `mapstructure:"tls_cert_file"`
+	TLSKeyFile  string `mapstructure:"tls_key_file"`
 }
 
 // Config is a node's whole configuration.
@@ -52,6 +61,9 @@ func DefaultStreamConfig() StreamConfig {
 		AdvertisedURL:    "ws://localhost:9985",
 		CacheBlocks:      256,
 		MaxLagHeights:    1000,
+		MaxConnections:   10000,
+		MaxConnsPerIP:    100,
+		ClientMsgsPerSec: 20,
 		WriteTimeout:     10 * time.Second,
 		PingInterval:     20 * time.Second,
 		PongTimeout:      10 * time.Second,
@@ -90,6 +102,9 @@ func (c Config) Validate() error {
 	if c.WebAPI.ListenAddr == "" {
 		return errors.New("config: [webapi] laddr is empty")
 	}
+	if (c.WebAPI.TLSCertFile == "") != (c.WebAPI.TLSKeyFile == "") {
+		return errors.New("config: [webapi] tls_cert_file and tls_key_file go together")
+	}
 	s := c.Stream
 	if !s.Enable {
 		return nil
@@ -105,6 +120,15 @@ func (c Config) Validate() error {
 	}
 	if s.MaxLagHeights < 1 {
 		return fmt.Errorf("config: [stream] max_lag_heights must be at least 1, got %d", s.MaxLagHeights)
+	}
+	if s.MaxConnections < 1 || s.MaxConnsPerIP < 1 || s.ClientMsgsPerSec <= 0 {
+		return errors.New("config: [stream] max_connections, max_connections_per_ip and client_messages_per_second must be positive")
+	}
+	if (s.TLSCertFile == "") != (s.TLSKeyFile == "") {
+		return errors.New("config: [stream] tls_cert_file and tls_key_file go together")
+	}
+	if s.TLSCertFile != "" && strings.HasPrefix(s.AdvertisedURL, "ws://") {
+		return errors.New("config: [stream] serves TLS, so advertised_url must start with wss://")
 	}
 	if s.RetainHeights < 0 || s.RetainBytes < 0 {
 		return errors.New("config: [stream] retain_heights and retain_bytes must not be negative (0 keeps everything)")
@@ -198,6 +222,25 @@ read_limit = %d
 # Time allowed for the HTTP upgrade request.
 handshake_timeout = %q
 
+# Admission: at most max_connections subscribers (503 past it) and
+# max_connections_per_ip from one address (429 past it). Client messages
+# (ignored) are read at most client_messages_per_second per subscriber.
+max_connections = %d
+max_connections_per_ip = %d
+client_messages_per_second = %v
+
+# Offer permessage-deflate to clients that ask for it.
+enable_compression = %t
+
+# TLS for the stream (wss://; then advertised_url must be wss://). The
+# files are re-read on SIGHUP and when they change. Empty: plain ws://.
+tls_cert_file = %q
+tls_key_file = %q
+
+# Bearer tokens, one per line ("#" comments), required as
+# "Authorization: Bearer <token>" when set; re-read on SIGHUP. Empty: open.
+tokens_file = %q
+
 # Origin header values accepted from browsers. Empty accepts every origin,
 # as Planetmint does; requests without an Origin are always accepted.
 allowed_origins = [%s]
@@ -207,10 +250,16 @@ allowed_origins = [%s]
 #######################################################
 [webapi]
 
-# Address of the Web API (API root, transactions, blocks).
+# Address of the Web API (API root, transactions, blocks, /healthz).
 laddr = %q
+
+# TLS for the Web API (https://); re-read on SIGHUP and when changed.
+tls_cert_file = %q
+tls_key_file = %q
 `, s.Enable, s.ListenAddr, s.AdvertisedURL, s.RetainHeights, s.RetainBytes, s.CacheBlocks, s.MaxLagHeights, s.WriteTimeout, s.PingInterval,
-		s.PongTimeout, s.ReadLimit, s.HandshakeTimeout, strings.Join(quoted, ", "), c.WebAPI.ListenAddr)
+		s.PongTimeout, s.ReadLimit, s.HandshakeTimeout, s.MaxConnections, s.MaxConnsPerIP, s.ClientMsgsPerSec,
+		s.Compression, s.TLSCertFile, s.TLSKeyFile, s.TokensFile, strings.Join(quoted, ", "),
+		c.WebAPI.ListenAddr, c.WebAPI.TLSCertFile, c.WebAPI.TLSKeyFile)
 }
 
 // WriteConfig writes c as home/config/config.toml.

@@ -7,6 +7,7 @@ import (
 	"net"
 	"path/filepath"
 	"strings"
+	"time"
 
 	abcitypes "github.com/cometbft/cometbft/abci/types"
 	nm "github.com/cometbft/cometbft/node"
@@ -21,6 +22,7 @@ import (
 	"github.com/cometstream/cometstream/internal/fault"
 	"github.com/cometstream/cometstream/ledger"
 	"github.com/cometstream/cometstream/streamsvc"
+	"github.com/cometstream/cometstream/tlsreload"
 	"github.com/cometstream/cometstream/webapi"
 )
 
@@ -36,6 +38,8 @@ type Node struct {
 	log    *events.Log       // nil when the stream is disabled
 	stream *streamsvc.Server // nil when the stream is disabled
 	web    *webapi.Server
+	certs  []*tlsreload.Cert // reloaded on SIGHUP
+	tokens *streamsvc.Tokens // reloaded on SIGHUP
 	comet  *nm.Node
 	dbs    *dbTracker
 }
@@ -73,7 +77,11 @@ func New(cfg Config, logger hclog.Logger) (n *Node, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if n.web, err = webapi.New(webapi.Config{Addr: cfg.WebAPI.ListenAddr, Root: root, Logger: logger}); err != nil {
+	webTLS, err := n.webTLS()
+	if err != nil {
+		return nil, err
+	}
+	if n.web, err = webapi.New(webapi.Config{Addr: cfg.WebAPI.ListenAddr, Root: root, Logger: logger, TLS: webTLS}); err != nil {
 		return nil, err
 	}
 
@@ -96,6 +104,7 @@ func New(cfg Config, logger hclog.Logger) (n *Node, err error) {
 	if err := n.setupLedgerAPI(); err != nil {
 		return nil, err
 	}
+	n.web.Handle("GET /healthz", n.healthHandler())
 	if n.log != nil {
 		if err := n.reconcile(); err != nil {
 			return nil, fmt.Errorf("reconcile the event log with CometBFT's stores: %w", err)
@@ -129,22 +138,33 @@ func (n *Node) setupStream() (abcitypes.Application, error) {
 		_ = store.Close()
 		return nil, err
 	}
+	sc, err := n.streamSecurity()
+	if err != nil {
+		return nil, err
+	}
 	n.stream, err = streamsvc.New(streamsvc.Config{
-		Log:              n.log,
-		Addr:             s.ListenAddr,
-		Logger:           n.logger,
-		WriteTimeout:     s.WriteTimeout,
-		PingInterval:     s.PingInterval,
-		PongTimeout:      s.PongTimeout,
-		ReadLimit:        s.ReadLimit,
-		HandshakeTimeout: s.HandshakeTimeout,
-		AllowedOrigins:   s.AllowedOrigins,
-		MaxLagHeights:    s.MaxLagHeights,
+		TLS:                     sc.tls,
+		Tokens:                  sc.tokens,
+		Metrics:                 sc.metrics,
+		EnableCompression:       s.Compression,
+		MaxConnections:          s.MaxConnections,
+		MaxConnectionsPerIP:     s.MaxConnsPerIP,
+		ClientMessagesPerSecond: s.ClientMsgsPerSec,
+		Log:                     n.log,
+		Addr:                    s.ListenAddr,
+		Logger:                  n.logger,
+		WriteTimeout:            s.WriteTimeout,
+		PingInterval:            s.PingInterval,
+		PongTimeout:             s.PongTimeout,
+		ReadLimit:               s.ReadLimit,
+		HandshakeTimeout:        s.HandshakeTimeout,
+		AllowedOrigins:          s.AllowedOrigins,
+		MaxLagHeights:           s.MaxLagHeights,
 	})
 	if err != nil {
 		return nil, err
 	}
-	mw := abci.Config{App: n.ledger, Sink: faultSink{n.log, plan}, Decoder: events.Planetmint{}, Logger: n.logger}
+	mw := abci.Config{App: n.ledger, Sink: faultSink{n.log, plan, sc.metrics}, Decoder: events.Planetmint{}, Logger: n.logger}
 	if plan.Armed() {
 		mw.Fault = func(point string, h int64) {
 			if plan.Hit(point, h) {
@@ -158,15 +178,18 @@ func (n *Node) setupStream() (abcitypes.Application, error) {
 // faultSink appends to the log, exiting around the append when a crash
 // test armed a fault there.
 type faultSink struct {
-	log  *events.Log
-	plan fault.Plan
+	log     *events.Log
+	plan    fault.Plan
+	metrics *streamsvc.Metrics
 }
 
 func (f faultSink) Append(b *events.Block) (bool, error) {
 	if f.plan.Hit(fault.BeforeLogWrite, b.Height) {
 		fault.Exit(fault.BeforeLogWrite, b.Height)
 	}
+	start := time.Now()
 	added, err := f.log.Append(b)
+	f.metrics.HandOff.Observe(time.Since(start).Seconds())
 	if f.plan.Hit(fault.AfterLogWrite, b.Height) {
 		fault.Exit(fault.AfterLogWrite, b.Height)
 	}

@@ -2,6 +2,7 @@ package webapi
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -25,6 +26,8 @@ type Config struct {
 	ReadTimeout time.Duration
 	// WriteTimeout bounds writing a response. Defaults to 30s.
 	WriteTimeout time.Duration
+	// TLS, when set, makes Start serve HTTPS with it.
+	TLS *tls.Config
 }
 
 // Server is the Web API server.
@@ -78,6 +81,9 @@ func (s *Server) Start() error {
 	ln, err := net.Listen("tcp", s.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("web api: listen on %s: %w", s.cfg.Addr, err)
+	}
+	if s.cfg.TLS != nil {
+		ln = tls.NewListener(ln, s.cfg.TLS)
 	}
 	srv := &http.Server{
 		Handler:           s,

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -62,7 +64,17 @@ func runStart(ctx context.Context, args []string, stderr io.Writer) error {
 		_ = n.Stop(stopCtx)
 		return err
 	}
-	<-ctx.Done()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for done := false; !done; {
+		select {
+		case <-hup:
+			_ = n.Reload() // logged by the node
+		case <-ctx.Done():
+			done = true
+		}
+	}
 	logger.Info("shutting down (a second signal forces exit)")
 	stopCtx, cancel := context.WithTimeout(context.Background(), stopTimeout)
 	defer cancel()
