@@ -10,7 +10,7 @@ NODE_HOME ?= $(HOME)/.cometstream
 # Root needs no sudo (CI and these machines run as root).
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build run test test-short deps fmt-check vet fuzz clean proto proto-check proto-tools
+.PHONY: all build run test test-short deps js-deps fmt-check vet fuzz clean proto proto-check proto-tools
 
 all: build
 
@@ -24,11 +24,26 @@ run: build
 	./$(BIN) start --home "$(NODE_HOME)" --stream.enable
 
 # deps installs what the tests use outside Go: Debian's python3-websockets,
-# the non-Go client of the end-to-end test (run with /usr/bin/python3).
-deps:
+# the non-Go client of the end-to-end test (run with /usr/bin/python3), and
+# the JavaScript driver of the interoperability test (js-deps).
+deps: js-deps
 	@/usr/bin/python3 -c 'import websockets' 2>/dev/null || { \
 		echo "installing python3-websockets"; \
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq python3-websockets; }
+
+# js-deps installs bigchaindb-driver 4.3.0 and crypto-conditions 2.2.1, as
+# pinned by integration/js/package-lock.json, into integration/js/node_modules
+# (git-ignored), with Node.js and npm from Debian if they are missing. Install
+# scripts are skipped: the only one builds an optional native ed25519 addon,
+# and crypto-conditions falls back to tweetnacl without it.
+JS_DIR := integration/js
+js-deps: $(JS_DIR)/node_modules/.package-lock.json
+
+$(JS_DIR)/node_modules/.package-lock.json: $(JS_DIR)/package.json $(JS_DIR)/package-lock.json
+	@command -v node >/dev/null && command -v npm >/dev/null || { \
+		echo "installing nodejs and npm"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq nodejs npm; }
+	cd $(JS_DIR) && npm ci --ignore-scripts --no-audit --no-fund
 
 fmt-check:
 	@out=$$(gofmt -l .); \
