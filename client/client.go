@@ -105,7 +105,7 @@ func (c *Client) NextHeight(ctx context.Context) (int64, error) {
 	var errs []error
 	for _, base := range c.bases {
 		u := base + pathBlocks
-		conn, resp, err := c.cfg.Dialer.DialContext(ctx, u, nil)
+		conn, resp, err := c.cfg.Dialer.DialContext(ctx, u, c.cfg.Header)
 		if err != nil {
 			if ctx.Err() != nil {
 				return 0, ctx.Err()

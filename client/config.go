@@ -3,6 +3,7 @@ package client
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -51,6 +52,10 @@ type Config struct {
 	// connection with 1009 and counts as a failure. Defaults to 32 MiB,
 	// room for the valid_blocks message of a full block.
 	ReadLimit int64
+	// Header is sent with every subscription request, for example
+	// Authorization: Bearer <token> for a node with [stream] tokens_file.
+	// The WebSocket handshake's own headers are not allowed.
+	Header http.Header
 	// Dialer opens the connections. Defaults to a websocket.Dialer with a
 	// 10s handshake timeout and the proxy from the environment.
 	Dialer *websocket.Dialer
@@ -110,6 +115,12 @@ func (c *Config) setDefaults() error {
 	}
 	if c.ReadLimit == 0 {
 		c.ReadLimit = 32 << 20
+	}
+	for name := range c.Header {
+		switch http.CanonicalHeaderKey(name) {
+		case "Upgrade", "Connection", "Sec-Websocket-Key", "Sec-Websocket-Version", "Sec-Websocket-Extensions", "Sec-Websocket-Protocol":
+			return fmt.Errorf("client: header %s belongs to the WebSocket handshake", name)
+		}
 	}
 	if c.Dialer == nil {
 		c.Dialer = &websocket.Dialer{

@@ -7,7 +7,9 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -105,6 +107,23 @@ func TestRejected(t *testing.T) {
 	}
 }
 
+// TestHeader: Config.Header goes with every request; without the token
+// the node's 401 ends Run.
+func TestHeader(t *testing.T) {
+	chain := clienttest.Blocks(1, 1)
+	srv := newServer(t, clienttest.Options{Blocks: chain})
+	srv.Script(clienttest.Plan{After: 0, Action: clienttest.Drop}) // the header must go on the retry too
+	c := newClient(t, client.Config{URLs: []string{srv.URL()}, FromHeight: 1})
+	checkEvents(t, clienttest.Messages(chain, false, clienttest.Filter{}), collect(t, c, 1))
+
+	c = newClient(t, client.Config{URLs: []string{srv.URL()}, Header: http.Header{"Authorization": {"Bearer wrong"}}})
+	_, err := collectErr(t, c, 1)
+	var se *client.StatusError
+	if !errors.As(err, &se) || se.Status != http.StatusUnauthorized || !errors.Is(err, client.ErrRejected) {
+		t.Fatalf("Run = %v, want a 401 *StatusError matching ErrRejected", err)
+	}
+}
+
 func TestServerErrorsRetried(t *testing.T) {
 	chain := clienttest.Blocks(1, 2, 1)
 	want := clienttest.Messages(chain, false, clienttest.Filter{})
@@ -184,59 +203,50 @@ func TestNextHeightStartsLive(t *testing.T) {
 	}
 }
 
-// TestUnreachableThenReachable: nothing listens at first; the client keeps
-// trying, with backoff, until the node is up.
+// TestUnreachableThenReachable: the node refuses connections at first;
+// the client keeps trying, with growing waits, until it is up. The refusals
+// come from the dialer: a really closed port would be one freed for the
+// test, which another process may take in the meantime.
 func TestUnreachableThenReachable(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
-
 	chain := clienttest.Blocks(1, 2, 1)
+	srv := newServer(t, clienttest.Options{Blocks: chain})
 	var (
-		attempts = make(chan time.Time, 100)
-		srv      atomic.Pointer[clienttest.Server]
+		mu       sync.Mutex
+		attempts []time.Time
 	)
 	d := &websocket.Dialer{
 		HandshakeTimeout: time.Second,
-		NetDialContext: func(ctx context.Context, network, a string) (net.Conn, error) {
-			if len(attempts) < cap(attempts) {
-				attempts <- time.Now()
-			}
-			if len(attempts) == 4 && srv.Load() == nil {
-				s, err := clienttest.NewServer(clienttest.Options{Addr: addr, Blocks: chain})
-				if err != nil {
-					t.Error(err)
-				} else {
-					srv.Store(s)
-				}
+		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			mu.Lock()
+			attempts = append(attempts, time.Now())
+			n := len(attempts)
+			mu.Unlock()
+			if n <= 3 {
+				return nil, &net.OpError{Op: "dial", Net: network, Err: syscall.ECONNREFUSED}
 			}
 			var nd net.Dialer
-			return nd.DialContext(ctx, network, a)
+			return nd.DialContext(ctx, network, addr)
 		},
 	}
-	c := newClient(t, client.Config{URLs: []string{"ws://" + addr}, FromHeight: 1, Dialer: d,
+	c := newClient(t, client.Config{URLs: []string{srv.URL()}, FromHeight: 1, Dialer: d,
 		MinBackoff: 10 * time.Millisecond, MaxBackoff: 40 * time.Millisecond})
 	want := clienttest.Messages(chain, false, clienttest.Filter{})
-	got := collect(t, c, len(want))
-	if s := srv.Load(); s != nil {
-		s.Close()
-	}
-	checkEvents(t, want, got)
+	checkEvents(t, want, collect(t, c, len(want)))
 
-	var times []time.Time
-	for len(attempts) > 0 {
-		times = append(times, <-attempts)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(attempts) != 4 {
+		t.Fatalf("%d dial attempts, want 3 refused and 1 served", len(attempts))
 	}
-	if len(times) < 4 {
-		t.Fatalf("%d dial attempts, want at least 4", len(times))
+	// Waits start at 10ms and double, each drawn from its upper half:
+	// 5-10ms, 10-20ms, then 20-40ms before the fourth attempt.
+	for i, least := range []time.Duration{5 * time.Millisecond, 10 * time.Millisecond, 20 * time.Millisecond} {
+		if gap := attempts[i+1].Sub(attempts[i]); gap < least {
+			t.Errorf("retry %d after %v, want at least %v", i+1, gap, least)
+		}
 	}
-	// Waits double from 10ms (each drawn from its upper half): the third
-	// gap is at least 20ms.
-	if gap := times[3].Sub(times[2]); gap < 20*time.Millisecond {
-		t.Errorf("third retry after %v, want backoff of at least 20ms", gap)
+	if n := len(srv.Requests()); n != 1 {
+		t.Errorf("%d requests reached the node, want 1", n)
 	}
 }
 
@@ -341,7 +351,7 @@ func TestReadTimeout(t *testing.T) {
 	})
 	t.Run("pinged", func(t *testing.T) {
 		srv := newServer(t, clienttest.Options{PingInterval: 10 * time.Millisecond})
-		c := newClient(t, client.Config{URLs: []string{srv.URL()}, ReadTimeout: 250 * time.Millisecond})
+		c := newClient(t, client.Config{URLs: []string{srv.URL()}, ReadTimeout: 500 * time.Millisecond})
 		chain := clienttest.Blocks(1, 1)
 		go func() {
 			ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
@@ -349,9 +359,10 @@ func TestReadTimeout(t *testing.T) {
 			if srv.WaitFor(ctx, func(r []clienttest.Request, _ []int) bool { return len(r) > 0 }) != nil {
 				return
 			}
-			// Several read timeouts long, kept alive by pings alone.
+			// Three read timeouts long, kept alive by pings alone (50 per
+			// timeout: a loaded machine may delay a few).
 			select {
-			case <-time.After(750 * time.Millisecond):
+			case <-time.After(1500 * time.Millisecond):
 				srv.Append(chain...)
 			case <-ctx.Done():
 			}

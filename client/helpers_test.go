@@ -2,7 +2,9 @@ package client_test
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
+	"net/http"
 	"strconv"
 	"testing"
 	"time"
@@ -17,9 +19,20 @@ import (
 // testTimeout bounds every wait in these tests.
 const testTimeout = 15 * time.Second
 
+// token is this process's bearer token: the fake servers refuse requests
+// without it, so a client of another test process that dials a port one of
+// ours has since taken cannot show up in our requests or use our plans.
+var token = rand.Text()
+
+// withToken adds the token to a server's options.
+func withToken(opts clienttest.Options) clienttest.Options {
+	opts.Token = token
+	return opts
+}
+
 func newServer(t *testing.T, opts clienttest.Options) *clienttest.Server {
 	t.Helper()
-	s, err := clienttest.NewServer(opts)
+	s, err := clienttest.NewServer(withToken(opts))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,6 +48,9 @@ func newClient(t *testing.T, cfg client.Config) *client.Client {
 	}
 	if cfg.MaxBackoff == 0 {
 		cfg.MaxBackoff = 20 * time.Millisecond
+	}
+	if cfg.Header == nil {
+		cfg.Header = http.Header{"Authorization": {"Bearer " + token}}
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = hclog.New(&hclog.LoggerOptions{Name: t.Name(), Level: hclog.Debug, Output: t.Output()})

@@ -2,6 +2,7 @@ package client_test
 
 import (
 	"errors"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -86,6 +87,7 @@ func TestNewValidates(t *testing.T) {
 		{"negative backoff", client.Config{URLs: ok, MinBackoff: -1}, "negative MinBackoff"},
 		{"min above max", client.Config{URLs: ok, MinBackoff: 20e9, MaxBackoff: 10e9}, "above MaxBackoff"},
 		{"negative read limit", client.Config{URLs: ok, ReadLimit: -1}, "negative ReadLimit"},
+		{"handshake header", client.Config{URLs: ok, Header: http.Header{"Sec-WebSocket-Key": {"x"}}}, "WebSocket handshake"},
 		{"valid", client.Config{URLs: []string{"ws://127.0.0.1:9985", "wss://node.example/prefix/"}, AssetIDs: []string{"a"}}, ""},
 	}
 	for _, tt := range tests {

@@ -40,7 +40,7 @@ func (c *Client) session(ctx context.Context, base string, handler func(Event) e
 	u := c.cfg.streamURL(base, from)
 	log := c.logger.With("url", u)
 
-	conn, resp, err := c.cfg.Dialer.DialContext(ctx, u, nil)
+	conn, resp, err := c.cfg.Dialer.DialContext(ctx, u, c.cfg.Header)
 	if err != nil {
 		if ctx.Err() != nil {
 			return false, stop(ctx.Err())

@@ -38,6 +38,11 @@ type Options struct {
 	// PingInterval makes the server ping every subscriber. Defaults to 0:
 	// no pings.
 	PingInterval time.Duration
+	// Token, when set, is required as "Authorization: Bearer <Token>".
+	// Other requests get 401 and are neither recorded nor scripted, which
+	// also keeps stray connections (another test's client dialing a port
+	// this server has since taken) out of a test's requests and plans.
+	Token string
 }
 
 // Action is what a scripted connection does after Plan.After messages.
@@ -231,6 +236,10 @@ func (s *Server) die() {
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.opts.Token != "" && r.Header.Get("Authorization") != "Bearer "+s.opts.Token {
+		refuse(w, http.StatusUnauthorized, "missing or invalid bearer token", nil)
+		return
+	}
 	s.mu.Lock()
 	s.requests = append(s.requests, Request{Path: r.URL.Path, Query: r.URL.Query(), RawQuery: r.URL.RawQuery})
 	s.notify()
