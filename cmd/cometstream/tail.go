@@ -2,16 +2,21 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/cometstream/cometstream/client"
@@ -63,7 +68,8 @@ func parseTail(args []string, stderr io.Writer) (tailOptions, error) {
 		o                       tailOptions
 		assets, keys, ops       listFlag
 		urls                    listFlag
-		logLevel                string
+		logLevel, tokenFile     string
+		caFile                  string
 		fromHeight              int64
 		blocks                  bool
 		readTimeout, maxBackoff time.Duration
@@ -82,6 +88,8 @@ func parseTail(args []string, stderr io.Writer) (tailOptions, error) {
 	fs.DurationVar(&readTimeout, "read-timeout", 60*time.Second, "reconnect when nothing, not even a ping, arrives within this")
 	fs.DurationVar(&maxBackoff, "max-backoff", 10*time.Second, "longest wait between reconnection attempts")
 	fs.StringVar(&logLevel, "log-level", "info", "log level on stderr (trace, debug, info, warn, error)")
+	fs.StringVar(&tokenFile, "token-file", "", "file whose first line (not blank, not #) is the bearer token a node with [stream] tokens_file requires")
+	fs.StringVar(&caFile, "ca-file", "", "PEM certificates to trust for wss:// besides the system's (a node's own certificate authority)")
 	for {
 		if err := fs.Parse(args); err != nil {
 			return o, err
@@ -104,6 +112,14 @@ func parseTail(args []string, stderr io.Writer) (tailOptions, error) {
 	if fromHeight < 0 {
 		return o, fmt.Errorf("--from-height %d: heights start at 1", fromHeight)
 	}
+	header, err := tokenHeader(tokenFile)
+	if err != nil {
+		return o, err
+	}
+	dialer, err := tlsDialer(caFile)
+	if err != nil {
+		return o, err
+	}
 	o.cfg = client.Config{
 		URLs:        urls,
 		Blocks:      blocks,
@@ -113,8 +129,53 @@ func parseTail(args []string, stderr io.Writer) (tailOptions, error) {
 		Operations:  ops,
 		ReadTimeout: readTimeout,
 		MaxBackoff:  maxBackoff,
+		Header:      header,
+		Dialer:      dialer,
 	}
 	return o, nil
+}
+
+// tokenHeader reads a bearer token from path ("" for none). The token is
+// read from a file so that it shows neither in the process list nor in the
+// shell's history.
+func tokenHeader(path string) (http.Header, error) {
+	if path == "" {
+		return nil, nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("--token-file: %w", err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+			return http.Header{"Authorization": {"Bearer " + line}}, nil
+		}
+	}
+	return nil, fmt.Errorf("--token-file %s holds no token", path)
+}
+
+// tlsDialer returns a dialer that also trusts the certificates in path, or
+// nil (the client's default dialer) for "".
+func tlsDialer(path string) (*websocket.Dialer, error) {
+	if path == "" {
+		return nil, nil
+	}
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("--ca-file: %w", err)
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("--ca-file %s holds no PEM certificate", path)
+	}
+	return &websocket.Dialer{
+		Proxy:            http.ProxyFromEnvironment,
+		HandshakeTimeout: 10 * time.Second,
+		TLSClientConfig:  &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
+	}, nil
 }
 
 func runTail(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -3,6 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/pem"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +23,17 @@ import (
 )
 
 func TestParseTail(t *testing.T) {
+	dir := t.TempDir()
+	file := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	tokenFile := file("token", "# stream token\n\n  s3cret-token-0123456789  \nsecond-line-ignored\n")
+	emptyTokenFile := file("empty", "# nothing\n\n")
+	notPEM := file("ca.pem", "not a certificate")
 	base := client.Config{URLs: []string{defaultStreamURL}, ReadTimeout: time.Minute, MaxBackoff: 10 * time.Second}
 	with := func(f func(*client.Config)) client.Config {
 		c := base
@@ -45,6 +62,11 @@ func TestParseTail(t *testing.T) {
 			}), ""},
 		{"timeouts", []string{"--read-timeout", "5s", "--max-backoff", "1m"},
 			with(func(c *client.Config) { c.ReadTimeout, c.MaxBackoff = 5*time.Second, time.Minute }), ""},
+		{"token file", []string{"--token-file", tokenFile},
+			with(func(c *client.Config) { c.Header = http.Header{"Authorization": {"Bearer s3cret-token-0123456789"}} }), ""},
+		{"token file without a token", []string{"--token-file", emptyTokenFile}, client.Config{}, "holds no token"},
+		{"missing token file", []string{"--token-file", filepath.Join(dir, "nope")}, client.Config{}, "--token-file"},
+		{"CA file not PEM", []string{"--ca-file", notPEM}, client.Config{}, "holds no PEM certificate"},
 		{"empty filter value", []string{"--asset-id", "a,,b"}, client.Config{}, "empty value"},
 		{"bad height", []string{"--from-height", "ten"}, client.Config{}, "invalid value"},
 		{"negative height", []string{"--from-height", "-1"}, client.Config{}, "heights start at 1"},
@@ -133,6 +155,54 @@ func TestTailOutput(t *testing.T) {
 				t.Errorf("stdout (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestTailTLS follows a wss:// node that requires a token, trusting its
+// certificate through --ca-file.
+func TestTailTLS(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	const token = "tail-test-token-0123456789"
+	node, err := clienttest.NewServer(clienttest.Options{Blocks: clienttest.Blocks(1, 1), Token: token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	front := httptest.NewTLSServer(node) // the same node, behind TLS
+	defer front.Close()
+	defer node.Close() // first: ends the subscribers the TLS front serves
+	dir := t.TempDir()
+	caFile, tokenFile := filepath.Join(dir, "ca.pem"), filepath.Join(dir, "token")
+	caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: front.Certificate().Raw})
+	if err := os.WriteFile(caFile, caPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(tokenFile, []byte(token+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	stdout := &lineWriter{n: 1, cancel: cancel}
+	var stderr bytes.Buffer
+	url := "wss://" + strings.TrimPrefix(front.URL, "https://")
+	err = run(ctx, []string{"tail", url, "--from-height", "1", "--ca-file", caFile, "--token-file", tokenFile}, stdout, &stderr)
+	if err != nil || ctx.Err() == context.DeadlineExceeded {
+		t.Fatalf("run = %v (ctx %v)\nstderr:\n%s", err, ctx.Err(), stderr.String())
+	}
+	want := `{"transaction_id":"tx-1.0","asset_id":"asset-1","asset_ids":["asset-1"],"height":1}` + "\n"
+	if got := stdout.buf.String(); got != want {
+		t.Errorf("stdout %q, want %q", got, want)
+	}
+
+	// Without the CA the certificate is refused: a dial failure, retried
+	// until the command is stopped.
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel2()
+	stderr.Reset()
+	if err := run(ctx2, []string{"tail", url, "--token-file", tokenFile}, io.Discard, &stderr); err != nil {
+		t.Fatalf("run = %v", err)
+	}
+	if !strings.Contains(stderr.String(), "certificate") {
+		t.Errorf("stderr does not mention the certificate:\n%s", stderr.String())
 	}
 }
 
