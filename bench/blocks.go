@@ -1,0 +1,77 @@
+package bench
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"time"
+
+	"github.com/cometstream/cometstream/events"
+)
+
+// syntheticKey is a real base58 ed25519 public key, so that events carry
+// what a decoded Planetmint CREATE carries.
+const syntheticKey = "3KrJ8gSSy7y1rsMU7tXJCh9uCSDNjSYxgxcGb2vGgxmb"
+
+// SyntheticBlock returns block h with n CREATE transactions, each with the
+// fields events.Planetmint decodes from a real one (64-digit ids, one asset,
+// a public key, an owner), so the stream's messages have their real size
+// (about 220 bytes each on valid_transactions). run makes ids differ across
+// runs.
+func SyntheticBlock(run string, h int64, n int) *events.Block {
+	b := &events.Block{Height: h, Hash: digest(run, h, -1), Time: time.Now().UTC(), Txs: make([]events.Tx, n)}
+	for i := range b.Txs {
+		id := hex.EncodeToString(digest(run, h, i))
+		b.Txs[i] = events.Tx{Index: uint32(i), ID: id, AssetIDs: []string{id}, Operation: "CREATE",
+			PublicKeys: []string{syntheticKey}, OwnersBefore: []string{syntheticKey}}
+	}
+	return b
+}
+
+func digest(run string, h int64, i int) []byte {
+	var buf []byte
+	buf = append(buf, run...)
+	buf = binary.BigEndian.AppendUint64(buf, uint64(h))
+	buf = binary.BigEndian.AppendUint64(buf, uint64(i))
+	sum := sha256.Sum256(buf)
+	return sum[:]
+}
+
+// TxFrames returns b's valid_transactions messages as the stream server
+// writes them: one unmasked text frame per transaction, back to back. A
+// test holds it equal to what a streamsvc.Server sends.
+func TxFrames(b *events.Block) []byte {
+	type txMessage struct {
+		TransactionID string   `json:"transaction_id"`
+		AssetID       string   `json:"asset_id"`
+		AssetIDs      []string `json:"asset_ids"`
+		Height        int64    `json:"height"`
+	}
+	var out []byte
+	for i := range b.Txs {
+		tx := &b.Txs[i]
+		body, err := json.Marshal(txMessage{TransactionID: tx.ID, AssetID: tx.AssetIDs[0], AssetIDs: tx.AssetIDs, Height: b.Height})
+		if err != nil {
+			panic(err) // strings and an int always encode
+		}
+		out = appendTextFrame(out, body)
+	}
+	return out
+}
+
+// appendTextFrame appends a final, unmasked text frame (RFC 6455 5.2).
+func appendTextFrame(dst, payload []byte) []byte {
+	n := len(payload)
+	switch {
+	case n < 126:
+		dst = append(dst, 0x81, byte(n))
+	case n <= 0xFFFF:
+		dst = append(dst, 0x81, 126)
+		dst = binary.BigEndian.AppendUint16(dst, uint16(n))
+	default:
+		dst = append(dst, 0x81, 127)
+		dst = binary.BigEndian.AppendUint64(dst, uint64(n))
+	}
+	return append(dst, payload...)
+}
