@@ -31,7 +31,6 @@ const cacheSlots = 64
 type Server struct {
 	cfg      Config
 	logger   hclog.Logger
-	mux      *http.ServeMux
 	upgrader websocket.Upgrader
 	streams  map[string]streamCaches
 	admit    *admission
@@ -57,7 +56,6 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{
 		cfg:    cfg,
 		logger: cfg.Logger.Named("stream"),
-		mux:    http.NewServeMux(),
 		done:   make(chan struct{}),
 		active: make(map[*subscriber]struct{}),
 		streams: map[string]streamCaches{
@@ -78,17 +76,19 @@ func New(cfg Config) (*Server, error) {
 			WriteError(w, status, "websocket handshake failed: "+reason.Error())
 		},
 	}
-	for path := range s.streams {
-		s.mux.Handle(path, http.HandlerFunc(s.handleStream))
-	}
-	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		WriteError(w, http.StatusNotFound, fmt.Sprintf("no stream at %s; streams are %s and %s", r.URL.Path, PathTransactions, PathBlocks))
-	})
 	return s, nil
 }
 
-// ServeHTTP implements http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+// ServeHTTP implements http.Handler. Routing is an exact match on the two
+// stream paths, with no redirects: anything else is a 404 JSON error.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if _, ok := s.streams[r.URL.Path]; ok {
+		s.handleStream(w, r)
+		return
+	}
+	s.refuse(w, &refusal{http.StatusNotFound,
+		fmt.Sprintf("no stream at %s; streams are %s and %s", r.URL.Path, PathTransactions, PathBlocks), "not_found"})
+}
 
 // Start listens on Config.Addr (with TLS when Config.TLS is set) and serves
 // in the background until Close.
