@@ -6,12 +6,14 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	abcitypes "github.com/cometbft/cometbft/abci/types"
 	"github.com/google/go-cmp/cmp"
 	"github.com/hashicorp/go-hclog"
+	"github.com/syndtr/goleveldb/leveldb"
 
 	"github.com/cometstream/cometstream/internal/fixtures"
 	"github.com/cometstream/cometstream/ledger"
@@ -211,6 +213,10 @@ func TestCrashBeforeCommit(t *testing.T) {
 	if _, found, _ := app.BlockTxIDs(2); found {
 		t.Error("uncommitted block survived the crash")
 	}
+	spent := true
+	if refs, err := app.Outputs(keyA, &spent); err != nil || len(refs) != 0 {
+		t.Errorf("spent outputs of %s after the crash = %v, %v; want none", keyA, refs, err)
+	}
 	// CometBFT replays the block: same result, then Commit.
 	replayed := finalize(t, app, 2, txs[1].raw)
 	if !bytes.Equal(replayed.AppHash, staged.AppHash) {
@@ -219,6 +225,10 @@ func TestCrashBeforeCommit(t *testing.T) {
 	commit(t, app)
 	if _, found, _ := app.Transaction(txs[1].id); !found {
 		t.Error("replayed transaction not committed")
+	}
+	want := []ledger.OutputRef{{TransactionID: txs[0].id, OutputIndex: 0}}
+	if refs, err := app.Outputs(keyA, &spent); err != nil || !cmp.Equal(refs, want) {
+		t.Errorf("spent outputs of %s after the replay = %v, %v; want %v", keyA, refs, err, want)
 	}
 }
 
@@ -343,5 +353,24 @@ func TestQuery(t *testing.T) {
 		if tt.code != ledger.CodeOK && resp.Log == "" {
 			t.Errorf("Query(%q) failed without a Log", tt.path)
 		}
+	}
+}
+
+// TestOldStoreRefused: a store of ledger 0.1 has no outputs, so spends
+// against it would be refused wrongly; New says how to rebuild it.
+func TestOldStoreRefused(t *testing.T) {
+	dir := t.TempDir()
+	db, err := leveldb.OpenFile(filepath.Join(dir, "ledger.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Put([]byte("state"), append([]byte{1}, make([]byte, 8)...), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ledger.New(ledger.Config{Dir: dir}); err == nil || !strings.Contains(err.Error(), "CometBFT replays the chain") {
+		t.Errorf("New on a 0.1 store: err = %v, want one explaining how to rebuild", err)
 	}
 }
