@@ -31,6 +31,7 @@ const usage = `usage: cometstream <command> [flags]
 commands:
   init     create a single-validator node home (--home DIR)
   start    run the node (--home DIR); the stream is on with [stream] enable = true or --stream.enable
+  testnet  generate the homes of a local network (--validators N [--full-nodes M] --output DIR)
   tail     print a node's stream as JSON lines ([URL] --from-height N --blocks, filters)
   version  print the version
 
@@ -47,6 +48,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runInit(args[1:], stdout, stderr)
 	case "start":
 		return runStart(ctx, args[1:], stderr)
+	case "testnet":
+		return runTestnet(args[1:], stdout, stderr)
 	case "tail":
 		return runTail(ctx, args[1:], stdout, stderr)
 	case "version":
