@@ -125,4 +125,3 @@ func TestSecuredNodeHealthAndMetrics(t *testing.T) {
 		}
 	}
 }
-
