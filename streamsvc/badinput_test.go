@@ -97,6 +97,9 @@ func TestBadInput(t *testing.T) {
 	next := int64(1)
 	stillServes(t, ts, &next)
 	base := runtime.NumGoroutine()
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
 
 	tests := []struct {
 		name string
@@ -230,5 +233,11 @@ func TestBadInput(t *testing.T) {
 			stillServes(t, ts, &next)
 			settleGoroutines(t, base, 4)
 		})
+	}
+	runtime.GC()
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	if grew := int64(after.HeapInuse) - int64(before.HeapInuse); grew > 16<<20 {
+		t.Errorf("heap in use grew by %d KiB over the bad inputs", grew>>10)
 	}
 }
