@@ -2,7 +2,6 @@ package streamsvc
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -15,6 +14,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/cometstream/cometstream/events"
+	"github.com/cometstream/cometstream/internal/httpserve"
 )
 
 // Stream paths, relative to the stream port's root.
@@ -39,13 +39,11 @@ type Server struct {
 	done   chan struct{} // closed by Close: subscribers leave with 1001
 	nextID atomic.Uint64
 
-	mu       sync.Mutex
-	closed   bool
-	subs     sync.WaitGroup
-	active   map[*subscriber]struct{}
-	httpSrv  *http.Server
-	listener net.Listener
-	serveErr chan error
+	mu      sync.Mutex
+	closed  bool
+	subs    sync.WaitGroup
+	active  map[*subscriber]struct{}
+	httpSrv *httpserve.Server
 }
 
 // New validates cfg and returns a Server.
@@ -93,32 +91,22 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Start listens on Config.Addr (with TLS when Config.TLS is set) and serves
 // in the background until Close.
 func (s *Server) Start() error {
-	ln, err := net.Listen("tcp", s.cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("stream service: listen on %s: %w", s.cfg.Addr, err)
-	}
-	if s.cfg.TLS != nil {
-		ln = tls.NewListener(ln, s.cfg.TLS)
-	}
-	srv := &http.Server{
-		Handler:           s,
-		ReadHeaderTimeout: s.cfg.HandshakeTimeout,
-		ReadTimeout:       s.cfg.HandshakeTimeout,
-		WriteTimeout:      s.cfg.HandshakeTimeout,
-		IdleTimeout:       60 * time.Second,
-		MaxHeaderBytes:    16 << 10,
-		ErrorLog:          s.logger.StandardLogger(&hclog.StandardLoggerOptions{ForceLevel: hclog.Debug}),
-	}
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.closed {
-		s.mu.Unlock()
-		_ = ln.Close()
 		return errors.New("stream service: closed")
 	}
-	s.httpSrv, s.listener, s.serveErr = srv, ln, make(chan error, 1)
-	s.mu.Unlock()
-	go func() { s.serveErr <- srv.Serve(ln) }()
-	s.logger.Info("stream service listening", "addr", ln.Addr().String(), "tls", s.cfg.TLS != nil,
+	srv, err := httpserve.Start(s.cfg.Addr, s, httpserve.Options{
+		// Bounds the upgrade request only: a hijacked connection leaves
+		// the http.Server's deadlines behind.
+		ReadTimeout: s.cfg.HandshakeTimeout, WriteTimeout: s.cfg.HandshakeTimeout, IdleTimeout: time.Minute,
+		TLS: s.cfg.TLS, Logger: s.logger,
+	})
+	if err != nil {
+		return fmt.Errorf("stream service: %w", err)
+	}
+	s.httpSrv = srv
+	s.logger.Info("stream service listening", "addr", srv.Addr().String(), "tls", s.cfg.TLS != nil,
 		"auth", s.cfg.Tokens != nil, "max_connections", s.cfg.MaxConnections)
 	return nil
 }
@@ -127,10 +115,10 @@ func (s *Server) Start() error {
 func (s *Server) Addr() net.Addr {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.listener == nil {
+	if s.httpSrv == nil {
 		return nil
 	}
-	return s.listener.Addr()
+	return s.httpSrv.Addr()
 }
 
 // Close stops accepting, closes every subscriber with 1001 (going away) and
@@ -142,16 +130,13 @@ func (s *Server) Close(ctx context.Context) error {
 		return nil
 	}
 	s.closed = true
-	srv, serveErr := s.httpSrv, s.serveErr
+	srv := s.httpSrv
 	s.mu.Unlock()
 	close(s.done)
 
 	var err error
 	if srv != nil {
 		err = srv.Shutdown(ctx) // hijacked subscribers are not its concern
-		if e := <-serveErr; !errors.Is(e, http.ErrServerClosed) && err == nil {
-			err = e
-		}
 	}
 	waited := make(chan struct{})
 	go func() { s.subs.Wait(); close(waited) }()

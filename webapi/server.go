@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/cometstream/cometstream/internal/httpserve"
 )
 
 // Config configures a Server.
@@ -36,10 +38,8 @@ type Server struct {
 	logger hclog.Logger
 	mux    *http.ServeMux
 
-	mu       sync.Mutex
-	srv      *http.Server
-	ln       net.Listener
-	serveErr chan error
+	mu  sync.Mutex
+	srv *httpserve.Server
 }
 
 // New validates cfg and returns a Server.
@@ -76,29 +76,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
 
-// Start listens on Config.Addr and serves in the background until Close.
+// Start listens on Config.Addr (HTTPS when Config.TLS is set) and serves in
+// the background until Close.
 func (s *Server) Start() error {
-	ln, err := net.Listen("tcp", s.cfg.Addr)
+	srv, err := httpserve.Start(s.cfg.Addr, s, httpserve.Options{
+		ReadTimeout: s.cfg.ReadTimeout, WriteTimeout: s.cfg.WriteTimeout, IdleTimeout: 2 * time.Minute,
+		TLS: s.cfg.TLS, Logger: s.logger,
+	})
 	if err != nil {
-		return fmt.Errorf("web api: listen on %s: %w", s.cfg.Addr, err)
-	}
-	if s.cfg.TLS != nil {
-		ln = tls.NewListener(ln, s.cfg.TLS)
-	}
-	srv := &http.Server{
-		Handler:           s,
-		ReadHeaderTimeout: s.cfg.ReadTimeout,
-		ReadTimeout:       s.cfg.ReadTimeout,
-		WriteTimeout:      s.cfg.WriteTimeout,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    16 << 10,
-		ErrorLog:          s.logger.StandardLogger(&hclog.StandardLoggerOptions{ForceLevel: hclog.Debug}),
+		return fmt.Errorf("web api: %w", err)
 	}
 	s.mu.Lock()
-	s.srv, s.ln, s.serveErr = srv, ln, make(chan error, 1)
+	s.srv = srv
 	s.mu.Unlock()
-	go func() { s.serveErr <- srv.Serve(ln) }()
-	s.logger.Info("web api listening", "addr", ln.Addr().String())
+	s.logger.Info("web api listening", "addr", srv.Addr().String(), "tls", s.cfg.TLS != nil)
 	return nil
 }
 
@@ -106,24 +97,20 @@ func (s *Server) Start() error {
 func (s *Server) Addr() net.Addr {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.ln == nil {
+	if s.srv == nil {
 		return nil
 	}
-	return s.ln.Addr()
+	return s.srv.Addr()
 }
 
 // Close stops the server, letting requests in flight finish until ctx ends.
 func (s *Server) Close(ctx context.Context) error {
 	s.mu.Lock()
-	srv, serveErr := s.srv, s.serveErr
+	srv := s.srv
 	s.srv = nil
 	s.mu.Unlock()
 	if srv == nil {
 		return nil
 	}
-	err := srv.Shutdown(ctx)
-	if e := <-serveErr; !errors.Is(e, http.ErrServerClosed) && err == nil {
-		err = e
-	}
-	return err
+	return srv.Shutdown(ctx)
 }
