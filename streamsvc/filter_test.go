@@ -184,3 +184,21 @@ func FuzzParseQuery(f *testing.F) {
 		}
 	})
 }
+
+// TestFilteredReplayWithoutMatches replays thousands of blocks none of
+// which match, then gets the one that does: the writer works through them
+// in bounded batches and stays responsive.
+func TestFilteredReplayWithoutMatches(t *testing.T) {
+	ts := startServer(t, streamsvc.Config{}, serverOptions{capacity: 4096})
+	ts.append(t, makeBlocks(1, 3000, func(int64) int { return 2 })...)
+	c := dial(t, ts.url+streamsvc.PathTransactions+"?from_height=1&operation=VOTE", dialOptions{})
+	vote := makeBlock(3001, 1)
+	vote.Txs[0].Operation = "VOTE"
+	ts.append(t, vote)
+	got := decodeAll[txMsg](t, c.collect(t, 1))
+	if got[0].Height != 3001 {
+		t.Fatalf("got %+v, want the VOTE at 3001", got[0])
+	}
+	c.sync(t)
+	c.expectQuiet(t)
+}

@@ -38,10 +38,9 @@ type subscriber struct {
 	// live is set once the subscriber has reached the live edge; only then
 	// does MaxLagHeights apply, so a replay from an old height is not
 	// mistaken for a slow client.
-	live       bool
-	batch      net.Buffers
-	batchBytes int
-	blocks     []*events.Block // the blocks gathered into batch, for metrics
+	live   bool
+	batch  net.Buffers
+	blocks []*events.Block // the blocks gathered into batch, for metrics
 }
 
 func newSubscriber(s *Server, conn *websocket.Conn, reader *events.Reader, q Query, cache *frameCache, path string, id uint64) *subscriber {
@@ -74,7 +73,7 @@ func (s *subscriber) run() string {
 
 	for {
 		wake := s.srv.cfg.Log.Wait()
-		n, err := s.gather()
+		n, more, err := s.gather()
 		switch {
 		case errors.Is(err, events.ErrPruned):
 			s.logger.Info("closing subscriber behind the log's oldest block", "error", err, "resume", s.resume)
@@ -85,16 +84,18 @@ func (s *subscriber) run() string {
 			s.closeWith(websocket.CloseInternalServerErr, "event log unavailable")
 			return "log_error"
 		}
-		if n == 0 && s.reader.NextHeight() > 0 {
-			s.resume = s.reader.NextHeight() // nothing pending: all read was sent or filtered out
-		}
-		if n > 0 {
-			if !s.flush() {
-				return "write_failed"
+		if n == 0 {
+			clear(s.blocks) // all filtered out: nothing to write
+			s.blocks = s.blocks[:0]
+			if s.reader.NextHeight() > 0 {
+				s.resume = s.reader.NextHeight()
 			}
-			// More may be waiting: do not block, but still give control
-			// work its turn so a steady flow cannot starve pings or
-			// shutdown.
+		} else if !s.flush() {
+			return "write_failed"
+		}
+		if more {
+			// More is waiting: do not block, but still give control work
+			// its turn so a steady flow cannot starve pings or shutdown.
 			wake = closedChan
 		}
 		if s.live {
@@ -126,19 +127,23 @@ func (s *subscriber) run() string {
 // closedChan is always ready; see run.
 var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
-// gather collects the frames of the blocks available to this subscriber, up
-// to MaxBatchBytes, into s.batch. Reaching the newest block marks the
-// subscriber live.
-func (s *subscriber) gather() (int, error) {
-	size := 0
-	for size < s.srv.cfg.MaxBatchBytes {
+// gather collects the frames of the blocks available to this subscriber
+// into s.batch, up to MaxBatchBytes of frames or maxBatchBlocks blocks (a
+// filtered replay may read many blocks that yield nothing). more reports
+// that it stopped at a cap rather than at the newest block, which marks
+// the subscriber live.
+func (s *subscriber) gather() (size int, more bool, err error) {
+	for range maxBatchBlocks {
+		if size >= s.srv.cfg.MaxBatchBytes {
+			return size, true, nil
+		}
 		b, err := s.reader.TryNext()
 		if errors.Is(err, events.ErrNotYet) {
 			s.live = true
-			break
+			return size, false, nil
 		}
 		if err != nil {
-			return size, err
+			return size, false, err
 		}
 		f := s.cache.get(b)
 		s.blocks = append(s.blocks, b)
@@ -157,9 +162,11 @@ func (s *subscriber) gather() (int, error) {
 			}
 		}
 	}
-	s.batchBytes = size
-	return size, nil
+	return size, true, nil
 }
+
+// maxBatchBlocks caps the blocks one gather reads.
+const maxBatchBlocks = 256
 
 // flush writes the gathered frames in one call (writev). The frames are
 // whole, so the socket never sees a control frame of gorilla's (a close on
@@ -168,7 +175,10 @@ func (s *subscriber) gather() (int, error) {
 func (s *subscriber) flush() bool {
 	bufs := s.batch
 	_ = s.raw.SetWriteDeadline(time.Now().Add(s.srv.cfg.WriteTimeout))
-	msgs := len(s.batch)
+	msgs, bytes := len(s.batch), 0
+	for _, b := range s.batch {
+		bytes += len(b)
+	}
 	if !s.query.Filtered() {
 		msgs = 0
 		for _, b := range s.blocks {
@@ -185,7 +195,7 @@ func (s *subscriber) flush() bool {
 		return false
 	}
 	s.resume = s.reader.NextHeight()
-	s.srv.metrics.observeWrite(s.blocks, msgs, s.batchBytes, s.reader.Lag())
+	s.srv.metrics.observeWrite(s.blocks, msgs, bytes, s.reader.Lag())
 	clear(s.blocks)
 	s.blocks = s.blocks[:0]
 	return true
