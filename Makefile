@@ -1,7 +1,8 @@
 # cometstream: a CometBFT node with the Planetmint WebSocket Event Stream API.
 #
 #   make run    initialise ~/.cometstream on first run, start the node, stream on
-#   make test   every test (installs what the tests need first)
+#   make test   every test (installs what the tests need first), the local
+#               testnet suite included (make test-testnet alone)
 #   make proto  regenerate the Go code of proto/*.proto (committed)
 
 GO        ?= go
@@ -10,7 +11,7 @@ NODE_HOME ?= $(HOME)/.cometstream
 # Root needs no sudo (CI and these machines run as root).
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build run test test-short deps js-deps fmt-check vet fuzz clean proto proto-check proto-tools
+.PHONY: all build run test test-testnet test-short deps js-deps fmt-check vet fuzz clean proto proto-check proto-tools
 
 all: build
 
@@ -52,8 +53,15 @@ fmt-check:
 vet:
 	$(GO) vet ./...
 
-test: deps fmt-check vet proto-check
+test: deps fmt-check vet proto-check test-testnet
 	$(GO) test -race -count=1 -timeout 15m ./...
+
+# test-testnet runs the integration suite behind the testnet build tag: a
+# local network of 4 validators and 1 full node as processes, under load and
+# faults (a few minutes), and scripts/testnet.sh.
+test-testnet:
+	$(GO) vet -tags testnet ./integration/
+	$(GO) test -tags testnet -count=1 -timeout 12m ./integration/ -run Testnet
 
 test-short:
 	$(GO) test -short -count=1 ./...
