@@ -138,6 +138,9 @@ func (n *tnNode) start(t *testing.T, env ...string) {
 	}
 	cmd.Env = append(cmd.Env, env...)
 	cmd.Stdout, cmd.Stderr = n.logs, n.logs
+	// Cleanup kills every node; this covers the test binary itself being
+	// killed (go test's -timeout), which would leave nodes holding ports.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	fmt.Fprintf(n.logs, "=== %s start %s %v\n", time.Now().Format(time.TimeOnly), n.Name, env)
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", n.Name, err)
