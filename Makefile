@@ -4,6 +4,7 @@
 #   make test   every test (installs what the tests need first), the local
 #               testnet suite included (make test-testnet alone)
 #   make proto  regenerate the Go code of proto/*.proto (committed)
+#   make bench  benchmarks: writes docs/benchmarks.md and its plots (~10 min)
 
 GO        ?= go
 BIN       := bin/cometstream
@@ -11,7 +12,7 @@ NODE_HOME ?= $(HOME)/.cometstream
 # Root needs no sudo (CI and these machines run as root).
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build run test test-testnet test-short deps js-deps fmt-check vet fuzz clean proto proto-check proto-tools
+.PHONY: all build run test test-testnet test-short bench bench-smoke deps js-deps fmt-check vet fuzz clean proto proto-check proto-tools
 
 all: build
 
@@ -53,7 +54,7 @@ fmt-check:
 vet:
 	$(GO) vet ./...
 
-test: deps fmt-check vet proto-check test-testnet
+test: deps fmt-check vet proto-check test-testnet bench-smoke
 	$(GO) test -race -count=1 -timeout 15m ./...
 
 # test-testnet runs the integration suite behind the testnet build tag: a
@@ -65,6 +66,18 @@ test-testnet:
 
 test-short:
 	$(GO) test -short -count=1 ./...
+
+# bench runs the Go benchmarks, then the load driver (a node in its process,
+# client processes, the raw-socket floor, CometBFT's /websocket), and writes
+# docs/benchmarks.md, docs/benchmarks-*.svg and bench/results.json.
+bench:
+	$(GO) build -o bin/benchrun ./bench/cmd/benchrun
+	./bin/benchrun
+
+# bench-smoke runs every Go benchmark once, so that none can rot (the
+# driver's own smoke test, bench/driver, runs in go test ./...).
+bench-smoke:
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./abci ./events ./streamsvc
 
 # fuzz runs every fuzz target for FUZZTIME each (the seed corpora also run
 # in make test).

@@ -34,15 +34,20 @@ type Server struct {
 	closed bool
 }
 
-// Start listens on addr (e.g. 127.0.0.1:0) and serves every path.
-func Start(addr string) (*Server, error) {
+// Start listens on addr (e.g. 127.0.0.1:0) and serves every path. A write
+// that takes longer than writeTimeout (default 10s, as the stream's) ends
+// its connection.
+func Start(addr string, writeTimeout time.Duration) (*Server, error) {
+	if writeTimeout <= 0 {
+		writeTimeout = 10 * time.Second
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("floor: listen: %w", err)
 	}
 	s := &Server{
 		ln:           ln,
-		writeTimeout: 10 * time.Second,
+		writeTimeout: writeTimeout,
 		done:         make(chan struct{}),
 		wake:         make(chan struct{}),
 		conns:        map[net.Conn]struct{}{},

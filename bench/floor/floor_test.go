@@ -22,7 +22,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // against the floor: every connection gets every published frame, and the
 // report says so height by height.
 func TestFloorWithLoadClients(t *testing.T) {
-	srv, err := floor.Start("127.0.0.1:0")
+	srv, err := floor.Start("127.0.0.1:0", 0)
 	if err != nil {
 		t.Fatal(err)
 	}

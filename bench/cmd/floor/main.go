@@ -39,7 +39,7 @@ func run(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	srv, err := floor.Start(*addr)
+	srv, err := floor.Start(*addr, 0)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,145 @@
+package driver
+
+import (
+	"errors"
+	"time"
+)
+
+// Config says what the driver runs and where it writes. Zero values take
+// the defaults of a full run (`make bench`); Smoke returns a tiny one.
+type Config struct {
+	// Repo is the module's root directory, where go test runs and git is
+	// asked for the commit. Required.
+	Repo string
+	// Doc, SVGThroughput, SVGLatency and Results are the files written:
+	// the report, its two plots, and the raw results (JSON), from which
+	// the report can be written again without a run. Empty skips a file.
+	Doc, SVGThroughput, SVGLatency, Results string
+	// Findings is a Markdown file copied into the report under
+	// "Findings"; empty or missing leaves the section out.
+	Findings string
+	// Command is the command line the report names for reproducing it.
+	Command string
+	// WorkDir holds the nodes' homes and logs. Defaults to a temp dir,
+	// removed at the end.
+	WorkDir string
+
+	// GoBench runs the Go benchmarks (go test -bench) first.
+	GoBench bool
+	// GoBenchScale multiplies their iteration counts (1 in a full run).
+	GoBenchScale float64
+
+	// Subscribers and TxsPerBlock are the fan-out grid (synthetic blocks).
+	// Defaults: 1, 100, 1,000, 10,000 and 1, 100, 1,000.
+	Subscribers []int
+	TxsPerBlock []int
+	// TargetEvents sizes a burst trial: as many blocks as make about this
+	// many events, within [MinBlocks, MaxBlocks]. A paced trial takes half
+	// as many events, within [MinBlocks, MaxPacedBlocks]. Defaults: 4e6,
+	// 2, 50, 20.
+	TargetEvents                        int64
+	MinBlocks, MaxBlocks, MaxPacedBlocks int
+	// MaxConnsPerProcess caps the connections of one client process; a
+	// trial uses up to len(Sources) processes. Defaults to 2,500.
+	MaxConnsPerProcess int
+	// Sources are the client processes' source addresses. Defaults to
+	// 127.0.0.2 to 127.0.0.5.
+	Sources []string
+	// Floor runs each fan-out trial against the raw-socket floor too.
+	// Defaults to true (see NoFloor).
+	NoFloor bool
+
+	// RealTxs is how many signed transactions each real-consensus trial
+	// broadcasts; RealSubscribers the subscriber counts compared with
+	// CometBFT's /websocket. Defaults: 2,000 and 1, 100, 1,000. RealTxs < 0
+	// skips the real-consensus part.
+	RealTxs         int
+	RealSubscribers []int
+	// BroadcastWorkers is how many broadcast_tx_sync calls are in flight.
+	// Defaults to 8.
+	BroadcastWorkers int
+	// FastBlocks uses 200 ms/100 ms propose/commit timeouts instead of
+	// CometBFT's defaults (3 s/1 s) for the real-consensus nodes.
+	FastBlocks bool
+
+	// StallTimeout ends the wait for a trial's messages once none has
+	// arrived for this long: what has not arrived is lost. Defaults to 10s;
+	// CometBFT trials, where a cancelled subscription never resumes, use
+	// a third of it.
+	StallTimeout time.Duration
+
+	// Log receives progress lines. Defaults to discarding.
+	Log func(format string, args ...any)
+}
+
+// Smoke is a tiny configuration that runs every part once: 10 subscribers,
+// blocks of 1 and 10 transactions, 5 blocks, 20 real transactions.
+func Smoke() Config {
+	return Config{
+		Subscribers:     []int{10},
+		TxsPerBlock:     []int{1, 10},
+		TargetEvents:    50,
+		MinBlocks:       5,
+		MaxBlocks:       5,
+		MaxPacedBlocks:  5,
+		Sources:         []string{"127.0.0.2"},
+		RealTxs:         20,
+		RealSubscribers: []int{10},
+		FastBlocks:      true,
+		StallTimeout:    5 * time.Second,
+	}
+}
+
+func (c *Config) setDefaults() error {
+	if c.Repo == "" {
+		return errors.New("driver: Repo is required")
+	}
+	if c.GoBenchScale <= 0 {
+		c.GoBenchScale = 1
+	}
+	if len(c.Subscribers) == 0 {
+		c.Subscribers = []int{1, 100, 1000, 10000}
+	}
+	if len(c.TxsPerBlock) == 0 {
+		c.TxsPerBlock = []int{1, 100, 1000}
+	}
+	if c.TargetEvents <= 0 {
+		c.TargetEvents = 4_000_000
+	}
+	if c.MinBlocks <= 0 {
+		c.MinBlocks = 2
+	}
+	if c.MaxBlocks <= 0 {
+		c.MaxBlocks = 50
+	}
+	if c.MaxPacedBlocks <= 0 {
+		c.MaxPacedBlocks = 20
+	}
+	if c.MaxConnsPerProcess <= 0 {
+		c.MaxConnsPerProcess = 2500
+	}
+	if len(c.Sources) == 0 {
+		c.Sources = []string{"127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5"}
+	}
+	if c.RealTxs == 0 {
+		c.RealTxs = 2000
+	}
+	if len(c.RealSubscribers) == 0 {
+		c.RealSubscribers = []int{1, 100, 1000}
+	}
+	if c.BroadcastWorkers <= 0 {
+		c.BroadcastWorkers = 8
+	}
+	if c.StallTimeout <= 0 {
+		c.StallTimeout = 10 * time.Second
+	}
+	if c.Log == nil {
+		c.Log = func(string, ...any) {}
+	}
+	for _, n := range c.Subscribers {
+		if n > c.MaxConnsPerProcess*len(c.Sources) {
+			return errors.New("driver: more subscribers than the client processes may open")
+		}
+	}
+	return nil
+}

@@ -1,0 +1,123 @@
+package driver_test
+
+import (
+	"context"
+	"encoding/xml"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cometstream/cometstream/bench/driver"
+	"github.com/cometstream/cometstream/bench/loadclients"
+)
+
+// TestMain lets the driver start this test binary as its client processes.
+func TestMain(m *testing.M) {
+	loadclients.MaybeRun()
+	os.Exit(m.Run())
+}
+
+// TestSmoke runs every part of the driver once with a tiny configuration
+// (10 subscribers, 5 blocks, 20 real transactions): a node, client
+// processes, the floor, CometBFT's /websocket, the report and the plots. It
+// checks what was delivered, not how fast.
+func TestSmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts four nodes")
+	}
+	dir := t.TempDir()
+	cfg := driver.Smoke()
+	cfg.Repo = filepath.Join("..", "..")
+	cfg.WorkDir = filepath.Join(dir, "work")
+	cfg.Doc = filepath.Join(dir, "benchmarks.md")
+	cfg.SVGThroughput = filepath.Join(dir, "throughput.svg")
+	cfg.SVGLatency = filepath.Join(dir, "latency.svg")
+	cfg.Results = filepath.Join(dir, "results.json")
+	cfg.Command = "smoke test"
+	cfg.Log = t.Logf
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	res, err := driver.Run(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if left := children(t); len(left) > 0 {
+		t.Errorf("client processes left behind: %v", left)
+	}
+
+	// 2 block sizes x (burst, paced) x (node, floor).
+	if len(res.FanOut) != 8 {
+		t.Errorf("%d fan-out trials, want 8", len(res.FanOut))
+	}
+	for _, tr := range res.FanOut {
+		if tr.Served != 10 || tr.Events != int64(10*tr.Txs*tr.Blocks) || tr.Delivered != tr.Events || tr.Lost != 0 {
+			t.Errorf("%s %s txs=%d: served %d, events %d, delivered %d, lost %d; want 10 subscribers to get all %d",
+				tr.Target, tr.Kind, tr.Txs, tr.Served, tr.Events, tr.Delivered, tr.Lost, 10*tr.Txs*tr.Blocks)
+		}
+	}
+	// cometstream, CometBFT default and raised, at 10 subscribers.
+	if len(res.Real) != 3 {
+		t.Errorf("%d real-transaction trials, want 3", len(res.Real))
+	}
+	for _, tr := range res.Real {
+		if tr.Served != 10 || tr.Events != 10*20 {
+			t.Errorf("%s: served %d, events %d; want 10 subscribers wanting 20 transactions each", tr.Target, tr.Served, tr.Events)
+		}
+		if tr.Target == driver.TargetStream && tr.Lost != 0 {
+			t.Errorf("cometstream lost %d events", tr.Lost)
+		}
+	}
+	// Off, on with no subscribers, and one per real trial.
+	if len(res.TxRate) != 5 {
+		t.Errorf("%d tx rate measurements, want 5", len(res.TxRate))
+	}
+
+	doc, err := os.ReadFile(cfg.Doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"## Targets", "## 2. Fan-out", "## 3. Real transactions", "throughput.svg"} {
+		if !strings.Contains(string(doc), want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	for _, svg := range []string{cfg.SVGThroughput, cfg.SVGLatency} {
+		data, err := os.ReadFile(svg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := xml.Unmarshal(data, new(struct{ XMLName xml.Name })); err != nil {
+			t.Errorf("%s is not XML: %v", svg, err)
+		}
+	}
+}
+
+// children lists the processes whose parent is this one.
+func children(t *testing.T) []int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	me := strconv.Itoa(os.Getpid())
+	var out []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...: comm may hold spaces, so split after ")".
+		fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+		if len(fields) > 1 && fields[1] == me {
+			out = append(out, pid)
+		}
+	}
+	return out
+}

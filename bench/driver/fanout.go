@@ -1,0 +1,325 @@
+package driver
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"runtime"
+	"syscall"
+	"time"
+
+	"github.com/cometstream/cometstream/bench"
+	"github.com/cometstream/cometstream/bench/floor"
+	"github.com/cometstream/cometstream/events"
+	"github.com/cometstream/cometstream/streamsvc"
+)
+
+// publisher makes a block's publication ready (encoding for the floor,
+// nothing for the node) and returns the call that publishes it and returns
+// the commit time: time.Now just before Log.Append, or before the floor's
+// Publish.
+type publisher func(b *events.Block) func() (int64, error)
+
+func logPublisher(log *events.Log) publisher {
+	return func(b *events.Block) func() (int64, error) {
+		return func() (int64, error) {
+			now := time.Now().UnixNano()
+			added, err := log.Append(b)
+			if err == nil && !added {
+				err = fmt.Errorf("height %d not added: the log is past it", b.Height)
+			}
+			return now, err
+		}
+	}
+}
+
+func floorPublisher(f *floor.Server) publisher {
+	return func(b *events.Block) func() (int64, error) {
+		frames := bench.TxFrames(b)
+		return func() (int64, error) {
+			now := time.Now().UnixNano()
+			f.Publish(frames)
+			return now, nil
+		}
+	}
+}
+
+// fanOutWriteTimeout is the node's and the floor's write timeout in the
+// fan-out trials. A block of 1,000 transactions to 10,000 subscribers is
+// 2.3 GB of frames, which the client processes, on the same 2 cores as the
+// server, take longer than the default 10 s to read from some sockets: the
+// server would drop those subscribers (they could resume; the benchmark
+// would count their events as lost).
+const fanOutWriteTimeout = 2 * time.Minute
+
+// fanOut runs the synthetic grid. For each subscriber count: the node's
+// memory with them idle, then, for each block size, a burst and a paced
+// trial against the node, then the same trials against the floor.
+func (r *runner) fanOut(ctx context.Context) error {
+	n, err := startNode(ctx, r.work, nodeOptions{name: "fanout", stream: true, writeTimeout: fanOutWriteTimeout}, r.nodeLog)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := n.stop(); err != nil {
+			r.note("stopping the fan-out node: %v", err)
+		}
+	}()
+	// The chain goes on making (empty) blocks. The synthetic ones leap a
+	// million heights ahead of it, before any subscriber connects: the log
+	// restarts there, and ignores the chain's blocks from then on, as it
+	// ignores blocks re-executed after a restart.
+	_, newest := n.Log().Bounds()
+	next := newest + 1_000_000
+	if _, err := logPublisher(n.Log())(bench.SyntheticBlock(r.runID, next, 0))(); err != nil {
+		return fmt.Errorf("the synthetic blocks' first height: %w", err)
+	}
+	next++
+
+	for _, subs := range r.cfg.Subscribers {
+		params := map[int]Trial{} // per block size: the node's burst trial
+		err := r.withClients(ctx, n.streamURL(streamsvc.PathTransactions), bench.ModeStream, subs, true, func(cs *clientSet) error {
+			for _, txs := range r.cfg.TxsPerBlock {
+				burst, err := r.synthetic(ctx, cs, Trial{Target: TargetStream, Kind: KindBurst, Subs: subs, Txs: txs,
+					Blocks: r.burstBlocks(subs, txs)}, logPublisher(n.Log()), &next)
+				if err != nil {
+					return err
+				}
+				params[txs] = burst
+				paced := Trial{Target: TargetStream, Kind: KindPaced, Subs: subs, Txs: txs,
+					Blocks: r.pacedBlocks(subs, txs), Interval: pacedInterval(burst)}
+				if _, err := r.synthetic(ctx, cs, paced, logPublisher(n.Log()), &next); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if r.cfg.NoFloor {
+			continue
+		}
+		if err := r.floorTrials(ctx, subs, params); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// floorTrials runs the node's trials for subs subscribers again against
+// the floor, with the same blocks counts and intervals.
+func (r *runner) floorTrials(ctx context.Context, subs int, params map[int]Trial) error {
+	f, err := floor.Start("127.0.0.1:0", fanOutWriteTimeout)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := f.Close(cctx); err != nil {
+			r.note("closing the floor: %v", err)
+		}
+	}()
+	next := int64(1)
+	return r.withClients(ctx, "ws://"+f.Addr()+"/", bench.ModeStream, subs, false, func(cs *clientSet) error {
+		if err := waitFor(ctx, time.Minute, func() bool { return f.Subscribers() >= cs.connected() }); err != nil {
+			return fmt.Errorf("floor: %d of %d subscribers registered: %w", f.Subscribers(), cs.connected(), err)
+		}
+		for _, txs := range r.cfg.TxsPerBlock {
+			p := params[txs]
+			if _, err := r.synthetic(ctx, cs, Trial{Target: TargetFloor, Kind: KindBurst, Subs: subs, Txs: txs, Blocks: p.Blocks},
+				floorPublisher(f), &next); err != nil {
+				return err
+			}
+			paced := Trial{Target: TargetFloor, Kind: KindPaced, Subs: subs, Txs: txs,
+				Blocks: r.pacedBlocks(subs, txs), Interval: pacedInterval(p)}
+			if _, err := r.synthetic(ctx, cs, paced, floorPublisher(f), &next); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// withClients starts client processes for subs connections to url, runs
+// fn, and stops them. With memory set, it first records the driver's
+// (the node's) memory per idle subscriber.
+func (r *runner) withClients(ctx context.Context, url, mode string, subs int, memory bool, fn func(*clientSet) error) error {
+	var before uint64
+	goroutines := runtime.NumGoroutine()
+	memory = memory && subs >= 100 // below, the noise is larger than the subscribers
+	if memory {
+		before = liveBytes()
+	}
+	cs, err := startClients(ctx, url, mode, subs, r.cfg.MaxConnsPerProcess, r.cfg.Sources)
+	if err != nil {
+		return err
+	}
+	r.logf("%d/%d subscribers connected to %s", cs.connected(), subs, url)
+	if errs := cs.readyErrors(); len(errs) > 0 {
+		r.logf("  set-up errors: %v", errs)
+	}
+	if memory && cs.connected() > 0 && mode == bench.ModeStream {
+		// Each subscriber runs two goroutines once set up.
+		want := goroutines + 2*cs.connected()
+		if err := waitFor(ctx, time.Minute, func() bool { return runtime.NumGoroutine() >= want }); err != nil {
+			r.note("idle memory at %d subscribers: %d goroutines, want %d", subs, runtime.NumGoroutine(), want)
+		}
+		after := liveBytes()
+		r.res.IdleMemory = append(r.res.IdleMemory, Memory{Subs: cs.connected(),
+			BytesPerSub: (float64(after) - float64(before)) / float64(cs.connected())})
+	}
+	err = fn(cs)
+	if err != nil {
+		cs.kill()
+		return err
+	}
+	return cs.quit()
+}
+
+// synthetic runs one trial of spec.Blocks synthetic blocks of spec.Txs
+// transactions, published back to back (burst) or every spec.Interval
+// (paced), and records it.
+func (r *runner) synthetic(ctx context.Context, cs *clientSet, spec Trial, pub publisher, next *int64) (Trial, error) {
+	t := spec
+	t.Served = cs.connected()
+	t.SetupErrors = cs.readyErrors()
+	base, err := cs.report() // clears what came before; the CPU baseline
+	if err != nil {
+		return t, err
+	}
+	calls := make([]func() (int64, error), t.Blocks)
+	d := delivery{commits: map[int64]int64{}, want: map[int64]int{}, served: t.Served}
+	heights := make([]int64, t.Blocks)
+	for i := range calls {
+		heights[i] = *next
+		*next++
+		calls[i] = pub(bench.SyntheticBlock(r.runID, heights[i], t.Txs))
+		d.want[heights[i]] = t.Txs
+	}
+	for _, b := range base {
+		d.cpuStart = append(d.cpuStart, b.CPUNanos)
+	}
+
+	cpu0 := processCPU()
+	start := time.Now()
+	for i, call := range calls {
+		if t.Interval > 0 {
+			if err := sleepUntil(ctx, start.Add(time.Duration(i)*t.Interval)); err != nil {
+				return t, err
+			}
+		}
+		at, err := call()
+		if err != nil {
+			return t, err
+		}
+		d.commits[heights[i]] = at
+	}
+	if err := r.waitDelivered(ctx, cs, int64(t.Served)*int64(t.Blocks)*int64(t.Txs), r.cfg.StallTimeout); err != nil {
+		return t, err
+	}
+	cpu := processCPU() - cpu0
+	if d.reports, err = cs.report(); err != nil {
+		return t, err
+	}
+	d.analyze(&t)
+	if t.Delivered > 0 {
+		t.ServerCPUPerEvent = float64(cpu) / float64(t.Delivered)
+	}
+	r.res.FanOut = append(r.res.FanOut, t)
+	r.logf("%-11s %-5s subs=%-5d txs=%-4d blocks=%-3d %9.0f events/s lost=%d p50=%.1fms p99=%.1fms max=%.1fms",
+		t.Target, t.Kind, t.Subs, t.Txs, t.Blocks, t.EventsPerSec, t.Lost, t.LatP50, t.LatP99, t.LatMax)
+	return t, nil
+}
+
+// waitDelivered polls the clients until they hold want messages, or none
+// has arrived for stall.
+func (r *runner) waitDelivered(ctx context.Context, cs *clientSet, want int64, stall time.Duration) error {
+	var last int64 = -1
+	progress := time.Now()
+	for {
+		st, err := cs.status()
+		if err != nil {
+			return err
+		}
+		if st.Msgs >= want {
+			return nil
+		}
+		if st.Msgs != last {
+			last, progress = st.Msgs, time.Now()
+		} else if time.Since(progress) > stall {
+			return nil // the rest is lost; the report counts it
+		}
+		if err := sleepUntil(ctx, time.Now().Add(10*time.Millisecond)); err != nil {
+			return err
+		}
+	}
+}
+
+// burstBlocks is how many blocks make about TargetEvents events.
+func (r *runner) burstBlocks(subs, txs int) int {
+	n := int(math.Round(float64(r.cfg.TargetEvents) / float64(subs*txs)))
+	return min(max(n, r.cfg.MinBlocks), r.cfg.MaxBlocks)
+}
+
+func (r *runner) pacedBlocks(subs, txs int) int {
+	n := int(math.Round(float64(r.cfg.TargetEvents) / 2 / float64(subs*txs)))
+	return min(max(n, r.cfg.MinBlocks), r.cfg.MaxPacedBlocks)
+}
+
+// pacedInterval leaves each block twice the time a block took in the
+// burst, so that a block is normally delivered before the next one comes.
+func pacedInterval(burst Trial) time.Duration {
+	if burst.Blocks == 0 {
+		return pacedIntervalMinimum
+	}
+	per := time.Duration(burst.Seconds / float64(burst.Blocks) * float64(time.Second))
+	return max(pacedIntervalMinimum, pacedIntervalHeadroom*per).Round(time.Millisecond)
+}
+
+func waitFor(ctx context.Context, timeout time.Duration, cond func() bool) error {
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("not within %v", timeout)
+		}
+		if err := sleepUntil(ctx, time.Now().Add(10*time.Millisecond)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func sleepUntil(ctx context.Context, t time.Time) error {
+	d := time.Until(t)
+	if d <= 0 {
+		return ctx.Err()
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+		return nil
+	}
+}
+
+// liveBytes is the live heap plus goroutine stacks, after a full GC.
+func liveBytes() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc + m.StackInuse
+}
+
+// processCPU is this process's user plus system CPU time, ns.
+func processCPU() int64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
+}

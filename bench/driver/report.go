@@ -1,0 +1,673 @@
+package driver
+
+import (
+	"fmt"
+	"math"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cometstream/cometstream/bench"
+)
+
+// report writes docs/benchmarks.md from res.
+func report(res *Results, cfg Config, findings string) string {
+	var b strings.Builder
+	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	m := res.Machine
+
+	w("# Benchmarks\n\n")
+	w("Written by `bench/cmd/benchrun` (`make bench`) from one run on one machine: every number below comes from it. ")
+	w("Nobody in this field publishes numbers for their event stream; these put cometstream's beside CometBFT's own ")
+	w("`/websocket` subscription and beside the raw-socket floor of the same machine, measured in the same run.\n\n")
+	if res.Smoke {
+		w("**This is a smoke run (tiny configuration): its numbers mean nothing.**\n\n")
+	}
+	for _, img := range []string{cfg.SVGThroughput, cfg.SVGLatency} {
+		if img != "" {
+			w("![%s](%s)\n\n", strings.TrimSuffix(filepath.Base(img), ".svg"), relTo(cfg.Doc, img))
+		}
+	}
+
+	w("## The run\n\n")
+	w("| | |\n|---|---|\n")
+	w("| machine | %s, %d cores, %.1f GiB RAM, Linux %s, %s, open files limit %d per process |\n", m.CPU, m.Cores, m.MemGiB, m.Kernel, m.Go, m.FDLimit)
+	dirty := ""
+	if m.Dirty {
+		dirty = " (with uncommitted changes to tracked files)"
+	}
+	w("| commit | `%s`%s |\n", m.Commit, dirty)
+	w("| command | `%s` |\n", res.Command)
+	w("| started | %s, took %s |\n", res.Started.Format(time.RFC3339), res.Duration)
+	w("| load average (1, 5, 15 min) | %s before, %s after: the machine was shared with other work, so absolute numbers are noisy; each comparison below was measured back to back in the same run |\n\n", m.LoadBefore, m.LoadAfter)
+
+	w("## Targets\n\n")
+	w("| target | result | verdict |\n|---|---|---|\n")
+	for _, t := range targets(res) {
+		w("| %s | %s | %s |\n", t.target, t.result, t.verdict)
+	}
+	w("\n")
+
+	handoffSection(w, res)
+	fanOutSection(w, res)
+	realSection(w, res)
+	txRateSection(w, res)
+	memorySection(w, res)
+	encodeSection(w, res)
+	inProcessSection(w, res)
+
+	if len(res.Notes) > 0 {
+		w("## Notes from the run\n\n")
+		for _, n := range res.Notes {
+			w("- %s\n", n)
+		}
+		w("\n")
+	}
+	if findings != "" {
+		w("## Findings\n\n%s\n", strings.TrimSpace(findings))
+		w("\n")
+	}
+
+	w("## Reproduce\n\n")
+	w("```sh\n%s\n```\n\n", res.Command)
+	w("`make bench` builds `bin/benchrun` and runs it: the Go benchmarks, then the load driver, then this file, ")
+	w("`bench/results.json` (the raw results) and the plots. `bin/benchrun -render` writes this file again from ")
+	w("`bench/results.json` without a run. The Go benchmarks run alone with the commands below. Iterations and ")
+	w("blocks per trial are cut so that the whole takes about %s on this 2-core machine: a few blocks per trial ", res.Duration)
+	w("for the big configurations, one run of each Go benchmark command.\n\n")
+	w("<details><summary>Go benchmark output</summary>\n\n")
+	for _, g := range res.GoBench {
+		w("```\n$ %s\n%s\n```\n\n", g.Command, strings.TrimSpace(g.Raw))
+	}
+	w("</details>\n")
+	return b.String()
+}
+
+type targetRow struct{ target, result, verdict string }
+
+func targets(res *Results) []targetRow {
+	var rows []targetRow
+
+	// Commit hand-off flat in the number of subscribers.
+	ho := goBenchByName(res, "BenchmarkCommitHandoff/")
+	var parts []string
+	verdict := "met"
+	found := false
+	for _, store := range []string{"mem", "segment"} {
+		for _, txs := range []string{"1", "1000"} {
+			base, ok0 := ho[fmt.Sprintf("store=%s/txs=%s/subs=0", store, txs)]
+			top, ok1 := ho[fmt.Sprintf("store=%s/txs=%s/subs=10000", store, txs)]
+			if !ok0 || !ok1 {
+				continue
+			}
+			found = true
+			ratio := top.Metrics["ns/op"] / base.Metrics["ns/op"]
+			parts = append(parts, fmt.Sprintf("%s store, %s-tx blocks: %s with 0 subscribers, %s with 10,000 (%.0fx)",
+				store, txs, fmtNs(base.Metrics["ns/op"]), fmtNs(top.Metrics["ns/op"]), ratio))
+			if top.Metrics["ns/op"] > 2*base.Metrics["ns/op"]+10_000 {
+				verdict = "**missed**: Commit grows with the subscribers parked on the log (see Findings)"
+			}
+		}
+	}
+	if found {
+		rows = append(rows, targetRow{"Commit hand-off flat in the number of subscribers (go test, Commit alone)", strings.Join(parts, "; "), verdict})
+	}
+
+	// 10,000 subscribers on one node; zero events lost.
+	maxSubs, served, lostAtMax, trialsAtMax := 0, 0, int64(0), 0
+	var lost, events int64
+	for _, t := range res.FanOut {
+		if t.Target != TargetStream {
+			continue
+		}
+		lost += t.Lost
+		events += t.Events
+		if t.Subs > maxSubs {
+			maxSubs, served, lostAtMax, trialsAtMax = t.Subs, 0, 0, 0
+		}
+		if t.Subs == maxSubs {
+			served = max(served, t.Served)
+			lostAtMax += t.Lost
+			trialsAtMax++
+		}
+	}
+	for _, t := range res.Real {
+		if t.Target == TargetStream {
+			lost += t.Lost
+			events += t.Events
+		}
+	}
+	if maxSubs > 0 {
+		v := "met"
+		if served < 10000 || lostAtMax > 0 {
+			v = fmt.Sprintf("**missed**: %d of 10,000", served)
+			if maxSubs < 10000 {
+				v = "not measured in this run"
+			}
+		}
+		rows = append(rows, targetRow{"10,000 concurrent subscribers served by one node",
+			fmt.Sprintf("%s of %s subscribers connected to one node, %d trials, %s events lost", fmtInt(int64(served)), fmtInt(int64(maxSubs)), trialsAtMax, fmtInt(lostAtMax)), v})
+		v = "met"
+		if lost > 0 {
+			v = fmt.Sprintf("**missed** by %s events", fmtInt(lost))
+		}
+		rows = append(rows, targetRow{"zero events lost (cometstream)", fmt.Sprintf("%s of %s events lost over every cometstream trial", fmtInt(lost), fmtInt(events)), v})
+	}
+
+	// >= 10x CometBFT's /websocket.
+	var ratios []string
+	allMet, any := true, false
+	for _, subs := range realSubs(res) {
+		cs := findTrial(res.Real, TargetStream, KindReal, subs, 0)
+		for _, target := range []string{TargetCometBFT, TargetCometBFTRaised} {
+			cb := findTrial(res.Real, target, KindReal, subs, 0)
+			if cs == nil || cb == nil {
+				continue
+			}
+			any = true
+			ratio := math.Inf(1)
+			if cb.EventsPerSec > 0 {
+				ratio = cs.EventsPerSec / cb.EventsPerSec
+			}
+			if ratio < 10 {
+				allMet = false
+			}
+			label := "default"
+			if target == TargetCometBFTRaised {
+				label = "raised"
+			}
+			ratios = append(ratios, fmt.Sprintf("%s subs, %s limits: %s", fmtInt(int64(subs)), label, fmtRatio(ratio)))
+		}
+	}
+	if any {
+		v := "met"
+		if !allMet {
+			v = "**missed** where below 10x: at few subscribers both deliver the chain's own rate (every event as it is committed), so the ratio is the share of events CometBFT loses or delays"
+		}
+		rows = append(rows, targetRow{"delivered events/s >= 10x CometBFT `/websocket` at the same subscriber count (real txs)", strings.Join(ratios, "; "), v})
+	}
+
+	// >= half of the floor.
+	var fracs []string
+	minFrac := math.Inf(1)
+	for _, t := range res.FanOut {
+		if t.Target != TargetStream || t.Kind != KindBurst {
+			continue
+		}
+		f := findTrial(res.FanOut, TargetFloor, KindBurst, t.Subs, t.Txs)
+		if f == nil || f.EventsPerSec == 0 {
+			continue
+		}
+		frac := t.EventsPerSec / f.EventsPerSec
+		minFrac = min(minFrac, frac)
+		if t.Subs*t.Txs >= 100_000 {
+			fracs = append(fracs, fmt.Sprintf("%s x %s: %.0f%%", fmtInt(int64(t.Subs)), fmtInt(int64(t.Txs)), 100*frac))
+		}
+	}
+	if !math.IsInf(minFrac, 1) {
+		v := "met"
+		if minFrac < 0.5 {
+			v = fmt.Sprintf("**missed** in places: lowest %.0f%% (see the fan-out table)", 100*minFrac)
+		}
+		rows = append(rows, targetRow{">= half of the raw-socket floor (burst events/s)", "subscribers x txs/block with >= 100k events per block: " + strings.Join(fracs, "; "), v})
+	}
+
+	// <= 16 KiB per idle subscriber.
+	var mem []string
+	worst := 0.0
+	for _, im := range res.IdleMemory {
+		if im.Subs >= 1000 {
+			mem = append(mem, fmt.Sprintf("%s B with %s subscribers (node process)", fmtInt(int64(math.Round(im.BytesPerSub))), fmtInt(int64(im.Subs))))
+			worst = max(worst, im.BytesPerSub)
+		}
+	}
+	if l, ok := goBenchByName(res, "BenchmarkSubscriberMemory/")["idle"]; ok {
+		mem = append(mem, fmt.Sprintf("%s B (go test, 1,000 subscribers)", fmtInt(int64(math.Round(l.Metrics["B/sub"])))))
+		worst = max(worst, l.Metrics["B/sub"])
+	}
+	if len(mem) > 0 {
+		v := "met"
+		if worst > 16<<10 {
+			v = fmt.Sprintf("**missed** by %s B (see Findings)", fmtInt(int64(worst-16<<10)))
+		}
+		rows = append(rows, targetRow{"<= 16 KiB (16,384 B) per idle subscriber (Go heap + stacks)", strings.Join(mem, "; "), v})
+	}
+	return rows
+}
+
+func handoffSection(w func(string, ...any), res *Results) {
+	ho := goBenchByName(res, "BenchmarkCommitHandoff/")
+	if len(ho) == 0 {
+		return
+	}
+	w("## 1. Commit hand-off\n\n")
+	w("`BenchmarkCommitHandoff` (abci): the middleware's `Commit`, the call CometBFT waits for under its mempool lock, ")
+	w("with a real `events.Log` as its sink, while N readers are parked on the log as stream subscribers' writers are. ")
+	w("Only `Commit` is timed; FinalizeBlock and the readers catching up run with the timer stopped. Time per block ")
+	w("(per transaction in brackets).\n\n")
+	subsCols := []string{"0", "1000", "10000"}
+	w("| store | txs/block | 0 subscribers | 1,000 | 10,000 |\n|---|---|---|---|---|\n")
+	for _, store := range []string{"mem", "segment"} {
+		for _, txs := range []string{"1", "100", "1000"} {
+			w("| %s | %s |", store, txs)
+			for _, s := range subsCols {
+				l, ok := ho[fmt.Sprintf("store=%s/txs=%s/subs=%s", store, txs, s)]
+				if !ok {
+					w(" – |")
+					continue
+				}
+				w(" %s (%s/tx) |", fmtNs(l.Metrics["ns/op"]), fmtNs(l.Metrics["ns/tx"]))
+			}
+			w("\n")
+		}
+	}
+	w("\n")
+	ws := goBenchByName(res, "BenchmarkCommitHandoffWebSocket/")
+	if len(ws) > 0 {
+		w("`BenchmarkCommitHandoffWebSocket` (streamsvc): the same `Commit` with a `streamsvc.Server` and real WebSocket ")
+		w("subscribers on loopback (clients in the same process, so 1,000 is the most the open-files limit allows; ")
+		w("the load driver below runs 10,000 with clients in other processes).\n\n")
+		w("| txs/block | 0 subscribers | 1,000 |\n|---|---|---|\n")
+		for _, txs := range []string{"1", "100", "1000"} {
+			w("| %s |", txs)
+			for _, s := range []string{"0", "1000"} {
+				if l, ok := ws[fmt.Sprintf("txs=%s/subs=%s", txs, s)]; ok {
+					w(" %s (%s/tx) |", fmtNs(l.Metrics["ns/op"]), fmtNs(l.Metrics["ns/tx"]))
+				} else {
+					w(" – |")
+				}
+			}
+			w("\n")
+		}
+		w("\n")
+	}
+}
+
+func fanOutSection(w func(string, ...any), res *Results) {
+	if len(res.FanOut) == 0 {
+		return
+	}
+	w("## 2. Fan-out: delivered events/s and Commit-to-receipt latency\n\n")
+	w("A real cometstream node runs in the driver's process (`node.New`, stream on, CometBFT's default timeouts: ")
+	w("an empty block a second goes on in the background). The driver **appends synthetic blocks to the node's `events.Log`** (what the ABCI middleware ")
+	w("does after Commit), so that block sizes are exact: CREATE events with real 64-digit ids, about 220-byte ")
+	w("messages on `valid_transactions`; their heights start a million above the chain's, so the log ignores the ")
+	w("chain's own blocks during the run as it ignores blocks re-executed after a restart. The subscribers are separate OS processes (this program in its load-client ")
+	w("role), up to 2,500 connections each, from source addresses 127.0.0.2 to 127.0.0.5; each connection's goroutine ")
+	w("timestamps every message with `time.Now().UnixNano()` (the same clock as the driver's). Commit time is ")
+	w("`time.Now()` just before `Log.Append`.\n\n")
+	w("- **burst**: the blocks appended back to back; events/s = events delivered / (last receipt - first commit).\n")
+	w("- **paced**: one block per interval (twice the burst's time per block, at least 20 ms), so that each block is ")
+	w("normally delivered before the next: latency = commit to a subscriber's receipt of the block's last message, ")
+	w("over every (subscriber, block); max is the last subscriber of the worst block.\n")
+	w("- **floor**: the same clients, blocks and frames against `bench/floor` (one goroutine per socket writing ")
+	w("pre-framed bytes with writev, nothing else), in the same process, right after.\n")
+	w("- CPU: the node process's (user+system) over the burst, per delivered event; the clients' likewise.\n\n")
+	w("| subscribers | txs/block | blocks burst/paced | events/s | floor events/s | of floor | lost | latency p50 / p99 / max (ms), paced | floor latency p50 / p99 / max (ms) | paced interval | node CPU/event | clients CPU/event |\n")
+	w("|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, t := range res.FanOut {
+		if t.Target != TargetStream || t.Kind != KindBurst {
+			continue
+		}
+		p := findTrial(res.FanOut, TargetStream, KindPaced, t.Subs, t.Txs)
+		f := findTrial(res.FanOut, TargetFloor, KindBurst, t.Subs, t.Txs)
+		fp := findTrial(res.FanOut, TargetFloor, KindPaced, t.Subs, t.Txs)
+		lost := t.Lost
+		pacedBlocks, interval, lat, flat := "–", "–", "–", "–"
+		if p != nil {
+			lost += p.Lost
+			pacedBlocks = strconv.Itoa(p.Blocks)
+			interval = p.Interval.String()
+			lat = fmtLatency(p)
+		}
+		floorRate, frac := "–", "–"
+		if f != nil && f.EventsPerSec > 0 {
+			floorRate = fmtRate(f.EventsPerSec)
+			frac = fmt.Sprintf("%.0f%%", 100*t.EventsPerSec/f.EventsPerSec)
+		}
+		if fp != nil {
+			flat = fmtLatency(fp)
+		}
+		served := fmtInt(int64(t.Subs))
+		if t.Served != t.Subs {
+			served = fmt.Sprintf("%s (%s served)", served, fmtInt(int64(t.Served)))
+		}
+		w("| %s | %s | %d/%s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", served, fmtInt(int64(t.Txs)), t.Blocks, pacedBlocks,
+			fmtRate(t.EventsPerSec), floorRate, frac, fmtInt(lost), lat, flat, interval, fmtNs(t.ServerCPUPerEvent), fmtNs(t.ClientCPUPerEvent))
+	}
+	w("\nBurst latency (queueing behind the earlier blocks of the burst included), for reference:\n\n")
+	w("| subscribers | txs/block | cometstream p50 / p99 / max (ms) | floor p50 / p99 / max (ms) |\n|---|---|---|---|\n")
+	for _, t := range res.FanOut {
+		if t.Target != TargetStream || t.Kind != KindBurst {
+			continue
+		}
+		fl := "–"
+		if f := findTrial(res.FanOut, TargetFloor, KindBurst, t.Subs, t.Txs); f != nil {
+			fl = fmtLatency(f)
+		}
+		w("| %s | %s | %s | %s |\n", fmtInt(int64(t.Subs)), fmtInt(int64(t.Txs)), fmtLatency(&t), fl)
+	}
+	w("\n")
+}
+
+func realSection(w func(string, ...any), res *Results) {
+	if len(res.Real) == 0 {
+		return
+	}
+	w("## 3. Real transactions: cometstream vs CometBFT's `/websocket`\n\n")
+	w("The same node (stream on), the same load, one target after the other: the driver broadcasts fresh signed ")
+	w("BigchainDB 2.0 CREATE transactions (`ledger/txbuild`, about 750 bytes, fully validated by the ledger) with ")
+	w("`broadcast_tx_sync`, 8 in flight, through real consensus, while N subscribers follow either cometstream's ")
+	w("`valid_transactions` or CometBFT's RPC `/websocket` with `subscribe` to `tm.event='Tx'`. Commit time is the ")
+	w("event log's hand-off stamp of each block (`events.Block.Appended`, taken in `Log.Append` during Commit); ")
+	w("CometBFT fires its Tx events later, after saving its state, and that delay is part of its latency. ")
+	w("\"default limits\" is CometBFT's configuration as shipped (100 subscription clients, 200-event buffers, 900 ")
+	w("connections); \"limits raised\" is a second node with `max_open_connections = 0`, ")
+	w("`max_subscription_clients = 20000`, `experimental_subscription_buffer_size = 10000` and ")
+	w("`experimental_websocket_write_buffer_size = 10000`. Events/s here is bounded by the chain's own rate: ")
+	w("at a few subscribers both streams deliver every event as it is committed.\n\n")
+	w("| subscribers | stream | served | events wanted | delivered | lost | events/s | latency p50 / p99 / max (ms) | chain tx/s | node CPU/event | subscriptions ended by the server |\n")
+	w("|---|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, t := range res.Real {
+		ends := "none"
+		if len(t.Ends) > 0 {
+			ends = fmtCounts(t.Ends)
+		}
+		served := fmtInt(int64(t.Served))
+		if len(t.SetupErrors) > 0 {
+			served += " (refused: " + fmtCounts(t.SetupErrors) + ")"
+		}
+		w("| %s | %s | %s | %s | %s | %s | %s | %s | %.0f | %s | %s |\n", fmtInt(int64(t.Subs)), t.Target, served,
+			fmtInt(t.Events), fmtInt(t.Delivered), fmtInt(t.Lost), fmtRate(t.EventsPerSec), fmtLatency(&t), t.TxPerSec,
+			fmtNs(t.ServerCPUPerEvent), ends)
+	}
+	w("\n\"lost\" counts only what subscribed connections missed; a refused subscriber (\"served\" below ")
+	w("\"subscribers\") got nothing at all.\n\n")
+}
+
+func txRateSection(w func(string, ...any), res *Results) {
+	if len(res.TxRate) == 0 {
+		return
+	}
+	w("## 4. The node's sustained tx/s, stream on and off\n\n")
+	w("Each line broadcasts the same number of fresh signed transactions as fast as 8 concurrent ")
+	w("`broadcast_tx_sync` calls go, on a fresh single-validator node, and times the first broadcast to the commit ")
+	w("of the last (CometBFT's RPC polled every 20 ms, stream on or off alike). The subscriber lines are the trials ")
+	w("of section 3.\n\n")
+	w("| configuration | txs | blocks | seconds | tx/s |\n|---|---|---|---|---|\n")
+	for _, r := range res.TxRate {
+		w("| %s | %s | %d | %.2f | %.0f |\n", r.Label, fmtInt(int64(r.Txs)), r.Blocks, r.Seconds, r.TxPerSec)
+	}
+	w("\n")
+}
+
+func memorySection(w func(string, ...any), res *Results) {
+	mem := goBenchByName(res, "BenchmarkSubscriberMemory/")
+	if len(res.IdleMemory) == 0 && len(mem) == 0 {
+		return
+	}
+	w("## 5. Memory per subscriber\n\n")
+	w("Go heap plus goroutine stacks after a full GC (`runtime.MemStats` HeapAlloc + StackInuse), server side. ")
+	w("In the driver the node runs in its process and the clients in others, so the growth is the node's alone. ")
+	w("`BenchmarkSubscriberMemory` (streamsvc) makes its clients with raw syscalls, invisible to Go's heap, and ")
+	w("takes (1,000 subscribers - 1) / 999 so that the blocks and frames all subscribers share cancel out; ")
+	w("its lagging subscribers stopped reading while 50 blocks of 100 transactions were committed, so the ")
+	w("server's writes to them block. Target: 16 KiB (16,384 B) per idle subscriber.\n\n")
+	w("| measure | subscribers | Go memory per subscriber | kernel TCP memory per subscriber |\n|---|---|---|---|\n")
+	for _, im := range res.IdleMemory {
+		w("| idle, node process (driver) | %s | %s B | – |\n", fmtInt(int64(im.Subs)), fmtInt(int64(math.Round(im.BytesPerSub))))
+	}
+	for _, k := range []string{"idle", "lagging"} {
+		if l, ok := mem[k]; ok {
+			w("| %s (go test) | 1,000 | %s B | %s B |\n", k, fmtInt(int64(math.Round(l.Metrics["B/sub"]))), fmtInt(int64(math.Round(l.Metrics["kernel-B/sub"]))))
+		}
+	}
+	w("\n")
+}
+
+func encodeSection(w func(string, ...any), res *Results) {
+	enc := goBenchByName(res, "BenchmarkEncode/")
+	if len(enc) == 0 {
+		return
+	}
+	w("## 6. Encoding cost per block\n\n")
+	w("`BenchmarkEncode` (streamsvc, internal): making a block's frames, paid once per block and stream whatever the ")
+	w("number of subscribers.\n\n")
+	w("| stream | txs/block | per block | per tx | allocs/block | bytes allocated/block |\n|---|---|---|---|---|---|\n")
+	for _, name := range sortedKeys(enc) {
+		l := enc[name]
+		stream, txs := param(name, "stream"), param(name, "txs")
+		w("| %s | %s | %s | %s | %.0f | %s |\n", stream, txs, fmtNs(l.Metrics["ns/op"]), fmtNs(l.Metrics["ns/tx"]), l.Metrics["allocs/op"], fmtInt(int64(l.Metrics["B/op"])))
+	}
+	w("\n")
+}
+
+func inProcessSection(w func(string, ...any), res *Results) {
+	fo := goBenchByName(res, "BenchmarkFanOut/")
+	if len(fo) == 0 {
+		return
+	}
+	w("## 7. In-process fan-out (go test)\n\n")
+	w("`BenchmarkFanOut` (streamsvc): Append to the last subscriber holding the block, with minimal clients in the ")
+	w("same process (a socket and a frame counter that allocates nothing), so allocations are the server's.\n\n")
+	w("| subscribers | txs/block | per block | events/s | allocs/block | allocs per subscriber per block |\n|---|---|---|---|---|---|\n")
+	names := sortedKeys(fo)
+	sort.SliceStable(names, func(i, j int) bool {
+		si, _ := strconv.Atoi(param(names[i], "subs"))
+		sj, _ := strconv.Atoi(param(names[j], "subs"))
+		return si < sj
+	})
+	for _, name := range names {
+		l := fo[name]
+		subs, _ := strconv.Atoi(param(name, "subs"))
+		w("| %s | %s | %s | %s | %.0f | %.1f |\n", fmtInt(int64(subs)), param(name, "txs"), fmtNs(l.Metrics["ns/op"]),
+			fmtRate(l.Metrics["events/s"]), l.Metrics["allocs/op"], l.Metrics["allocs/op"]/float64(max(subs, 1)))
+	}
+	w("\n")
+}
+
+// Plots.
+
+func throughputPlot(res *Results) string {
+	p := bench.Plot{Title: "Delivered events/s vs subscribers", XLabel: "subscribers", YLabel: "events/s", LogX: true, LogY: true}
+	colors := map[int]string{1: "#9467bd", 100: "#1f77b4", 1000: "#d62728"}
+	for _, txs := range []int{100, 1000} {
+		for _, target := range []string{TargetStream, TargetFloor} {
+			s := bench.Series{Name: fmt.Sprintf("%s, %d txs/block", target, txs), Color: colors[txs], Dashed: target == TargetFloor}
+			for _, t := range res.FanOut {
+				if t.Target == target && t.Kind == KindBurst && t.Txs == txs {
+					s.Points = append(s.Points, [2]float64{float64(t.Subs), t.EventsPerSec})
+				}
+			}
+			p.Series = append(p.Series, s)
+		}
+	}
+	for _, c := range []struct{ target, name, color string }{
+		{TargetStream, "cometstream, real txs", "#2ca02c"},
+		{TargetCometBFT, "CometBFT, real txs", "#ff7f0e"},
+		{TargetCometBFTRaised, "CometBFT raised, real txs", "#8c564b"},
+	} {
+		s := bench.Series{Name: c.name, Color: c.color}
+		for _, t := range res.Real {
+			if t.Target == c.target && t.EventsPerSec > 0 {
+				s.Points = append(s.Points, [2]float64{float64(t.Subs), t.EventsPerSec})
+			}
+		}
+		p.Series = append(p.Series, s)
+	}
+	return p.SVG()
+}
+
+func latencyPlot(res *Results) string {
+	p := bench.Plot{Title: "Commit to last receipt, p99 (paced blocks)", XLabel: "subscribers", YLabel: "ms", LogX: true, LogY: true}
+	colors := map[int]string{1: "#9467bd", 100: "#1f77b4", 1000: "#d62728"}
+	for _, txs := range []int{1, 100, 1000} {
+		for _, target := range []string{TargetStream, TargetFloor} {
+			s := bench.Series{Name: fmt.Sprintf("%s, %d txs/block", target, txs), Color: colors[txs], Dashed: target == TargetFloor}
+			for _, t := range res.FanOut {
+				if t.Target == target && t.Kind == KindPaced && t.Txs == txs && t.LatP99 > 0 {
+					s.Points = append(s.Points, [2]float64{float64(t.Subs), t.LatP99})
+				}
+			}
+			if len(s.Points) > 0 {
+				p.Series = append(p.Series, s)
+			}
+		}
+	}
+	return p.SVG()
+}
+
+// Helpers.
+
+func goBenchByName(res *Results, prefix string) map[string]GoBenchLine {
+	out := map[string]GoBenchLine{}
+	for _, g := range res.GoBench {
+		for _, l := range g.Results {
+			if rest, ok := strings.CutPrefix(l.Name, prefix); ok {
+				out[rest] = l
+			}
+		}
+	}
+	return out
+}
+
+func findTrial(ts []Trial, target, kind string, subs, txs int) *Trial {
+	for i := range ts {
+		t := &ts[i]
+		if t.Target == target && t.Kind == kind && t.Subs == subs && t.Txs == txs {
+			return t
+		}
+	}
+	return nil
+}
+
+func realSubs(res *Results) []int {
+	var out []int
+	for _, t := range res.Real {
+		if !slices.Contains(out, t.Subs) {
+			out = append(out, t.Subs)
+		}
+	}
+	return out
+}
+
+// param returns v from "a=1/k=v/..." for key k.
+func param(name, key string) string {
+	for _, part := range strings.Split(name, "/") {
+		if v, ok := strings.CutPrefix(part, key+"="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		si, ti := param(keys[i], "stream"), param(keys[j], "stream")
+		if si != ti {
+			return si < ti
+		}
+		a, _ := strconv.Atoi(param(keys[i], "txs"))
+		b, _ := strconv.Atoi(param(keys[j], "txs"))
+		return a < b
+	})
+	return keys
+}
+
+func relTo(doc, file string) string {
+	if doc == "" {
+		return file
+	}
+	if rel, err := filepath.Rel(filepath.Dir(doc), file); err == nil {
+		return rel
+	}
+	return file
+}
+
+func fmtLatency(t *Trial) string {
+	if t.Delivered == 0 || t.LatMax == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%s / %s / %s", fmtMs(t.LatP50), fmtMs(t.LatP99), fmtMs(t.LatMax))
+}
+
+func fmtMs(ms float64) string {
+	switch {
+	case ms >= 100:
+		return fmt.Sprintf("%.0f", ms)
+	case ms >= 10:
+		return fmt.Sprintf("%.1f", ms)
+	default:
+		return fmt.Sprintf("%.2f", ms)
+	}
+}
+
+// fmtNs writes a duration in ns with a readable unit.
+func fmtNs(ns float64) string {
+	switch {
+	case ns == 0 || math.IsNaN(ns):
+		return "–"
+	case ns >= 1e9:
+		return fmt.Sprintf("%.2f s", ns/1e9)
+	case ns >= 1e6:
+		return fmt.Sprintf("%.2f ms", ns/1e6)
+	case ns >= 1e3:
+		return fmt.Sprintf("%.1f µs", ns/1e3)
+	default:
+		return fmt.Sprintf("%.0f ns", ns)
+	}
+}
+
+func fmtRate(v float64) string {
+	switch {
+	case v == 0:
+		return "–"
+	case v >= 1e6:
+		return fmt.Sprintf("%.2fM", v/1e6)
+	case v >= 1e3:
+		return fmt.Sprintf("%.1fk", v/1e3)
+	default:
+		return fmt.Sprintf("%.0f", v)
+	}
+}
+
+func fmtRatio(r float64) string {
+	if math.IsInf(r, 1) {
+		return "CometBFT delivered nothing"
+	}
+	return fmt.Sprintf("%.1fx", r)
+}
+
+// fmtInt writes n with thousands separators.
+func fmtInt(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	if neg {
+		s = "-" + s
+	}
+	return s
+}
+
+func fmtCounts(m map[string]int) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%d × %s", m[k], strings.ReplaceAll(k, "|", "/"))
+	}
+	return strings.Join(parts, "; ")
+}
