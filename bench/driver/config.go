@@ -37,7 +37,7 @@ type Config struct {
 	// many events, within [MinBlocks, MaxBlocks]. A paced trial takes half
 	// as many events, within [MinBlocks, MaxPacedBlocks]. Defaults: 4e6,
 	// 2, 50, 20.
-	TargetEvents                        int64
+	TargetEvents                         int64
 	MinBlocks, MaxBlocks, MaxPacedBlocks int
 	// MaxConnsPerProcess caps the connections of one client process; a
 	// trial uses up to len(Sources) processes. Defaults to 2,500.

@@ -24,7 +24,7 @@ type nodeOptions struct {
 	stream bool
 	// writeTimeout is the stream's write_timeout; 0 keeps the default.
 	writeTimeout time.Duration
-	fast bool
+	fast         bool
 	// raisedRPC lifts CometBFT's subscription limits (see raiseRPCLimits).
 	raisedRPC bool
 }
