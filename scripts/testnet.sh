@@ -60,16 +60,19 @@ nodes() {
 
 pidfile() { echo "$dir/run/$1.pid"; }
 
-# running NAME HOME prints the node's pid when its process is alive (and is
-# that node, not a process that reused the pid).
+# is_node PID HOME: the process is alive and is the node of HOME (not a
+# process that reused the pid, nor a zombie).
+is_node() {
+	kill -0 "$1" 2>/dev/null && ps -o args= -p "$1" 2>/dev/null | grep -qF -- "start --home $2"
+}
+
+# running NAME HOME prints the node's pid when its process is alive.
 running() {
 	local f pid
 	f=$(pidfile "$1")
 	[[ -f $f ]] || return 1
 	pid=$(<"$f")
-	[[ $pid =~ ^[0-9]+$ ]] || return 1
-	kill -0 "$pid" 2>/dev/null || return 1
-	ps -o args= -p "$pid" 2>/dev/null | grep -qF -- "--home $2" || return 1
+	[[ $pid =~ ^[0-9]+$ ]] && is_node "$pid" "$2" || return 1
 	echo "$pid"
 }
 
@@ -109,14 +112,16 @@ cmd_up() {
 
 	# Every node must reach a height above 1 and say it is not catching up
 	# (nodes start in blocksync, and refuse transactions until they leave it).
+	# Liveness by pid alone: a node just started may not have exec'd yet, so
+	# its command line is still this script's.
 	local deadline=$((SECONDS + UP_TIMEOUT)) all st
 	while :; do
 		all=1
 		while read -r name role home p2p rpc stream web; do
-			if ! running "$name" "$home" >/dev/null; then
+			if ! kill -0 "$(<"$(pidfile "$name")")" 2>/dev/null; then
 				echo "testnet: $name exited; the end of its log:" >&2
 				tail -n 30 "$dir/logs/$name.log" >&2
-				exit 1
+				die "stop the other nodes with: $0 down $dir"
 			fi
 			st=$(status_of "$rpc")
 			if [[ -z $st || ${st% *} -lt 2 || ${st#* } != false ]]; then
@@ -126,7 +131,7 @@ cmd_up() {
 		((all)) && break
 		if ((SECONDS >= deadline)); then
 			cmd_status >&2
-			die "not every node produced blocks within ${UP_TIMEOUT}s (see $dir/logs)"
+			die "not every node produced blocks within ${UP_TIMEOUT}s (see $dir/logs; stop them with: $0 down $dir)"
 		fi
 		sleep 0.5
 	done
@@ -152,23 +157,29 @@ write_endpoints() {
 }
 
 cmd_down() {
-	local name role home p2p rpc stream web pid left deadline
-	local -a pids=()
+	local name role home p2p rpc stream web pid i deadline
+	local -a pids=() homes=() left_pids=() left_homes=()
 	while read -r name role home p2p rpc stream web; do
 		if pid=$(running "$name" "$home"); then
 			kill -TERM "$pid" 2>/dev/null || true
 			pids+=("$pid")
+			homes+=("$home")
 			echo "$name: SIGTERM (pid $pid)"
 		fi
 		rm -f "$(pidfile "$name")"
 	done < <(nodes)
 	deadline=$((SECONDS + STOP_TIMEOUT))
 	while ((${#pids[@]} > 0)); do
-		left=()
-		for pid in "${pids[@]}"; do
-			kill -0 "$pid" 2>/dev/null && left+=("$pid")
+		left_pids=()
+		left_homes=()
+		for i in "${!pids[@]}"; do
+			if is_node "${pids[i]}" "${homes[i]}"; then
+				left_pids+=("${pids[i]}")
+				left_homes+=("${homes[i]}")
+			fi
 		done
-		pids=("${left[@]+"${left[@]}"}")
+		pids=("${left_pids[@]+"${left_pids[@]}"}")
+		homes=("${left_homes[@]+"${left_homes[@]}"}")
 		((${#pids[@]} == 0)) && break
 		if ((SECONDS >= deadline)); then
 			echo "testnet: still running after ${STOP_TIMEOUT}s, SIGKILL: ${pids[*]}" >&2
