@@ -77,7 +77,7 @@ bench:
 # bench-smoke runs every Go benchmark once, so that none can rot (the
 # driver's own smoke test, bench/driver, runs in go test ./...).
 bench-smoke:
-	$(GO) test -run '^$$' -bench . -benchtime 1x ./abci ./events ./streamsvc
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./abci ./bench ./events ./streamsvc
 
 # fuzz runs every fuzz target for FUZZTIME each (the seed corpora also run
 # in make test).

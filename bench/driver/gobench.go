@@ -26,6 +26,7 @@ var goBenchmarks = []goBenchmark{
 	{pkg: "./streamsvc", pattern: "^BenchmarkFanOut$", iterations: 10},
 	{pkg: "./streamsvc", pattern: "^BenchmarkSubscriberMemory$", iterations: 1},
 	{pkg: "./streamsvc", pattern: "^BenchmarkEncode$", seconds: 0.3},
+	{pkg: "./bench", pattern: "^(BenchmarkWakeReaders|BenchmarkTxFrames)$", iterations: 200},
 }
 
 func (r *runner) goBench(ctx context.Context) error {

@@ -58,6 +58,7 @@ func report(res *Results, cfg Config, findings string) string {
 	memorySection(w, res)
 	encodeSection(w, res)
 	inProcessSection(w, res)
+	proposalsSection(w, res)
 
 	if len(res.Notes) > 0 {
 		w("## Notes from the run\n\n")
@@ -467,6 +468,50 @@ func inProcessSection(w func(string, ...any), res *Results) {
 			fmtRate(l.Metrics["events/s"]), l.Metrics["allocs/op"], l.Metrics["allocs/op"]/float64(max(subs, 1)))
 	}
 	w("\n")
+}
+
+func proposalsSection(w func(string, ...any), res *Results) {
+	wake := goBenchByName(res, "BenchmarkWakeReaders/")
+	frames := goBenchByName(res, "BenchmarkTxFrames/")
+	if len(wake) == 0 && len(frames) == 0 {
+		return
+	}
+	w("## 8. Two changes, measured before they are made\n\n")
+	w("Benchmarks in `bench/` (handoff_test.go, encode_test.go) of the changes proposed under Findings, beside ")
+	w("the current design, so the gain is known before the change.\n\n")
+	if len(wake) > 0 {
+		w("`BenchmarkWakeReaders`: the time the publishing call spends waking N parked readers. `close-in-append` is ")
+		w("`events.Log`'s design (close the wake channel under the log's mutex, in the caller, that is in Commit); ")
+		w("`notifier` hands the close to a goroutine of the log's own and makes `Wait` an atomic load.\n\n")
+		w("| design | 0 readers | 1,000 | 10,000 |\n|---|---|---|---|\n")
+		for _, d := range []string{"close-in-append", "notifier"} {
+			w("| %s |", d)
+			for _, n := range []string{"0", "1000", "10000"} {
+				if l, ok := wake[fmt.Sprintf("design=%s/readers=%s", d, n)]; ok {
+					w(" %s |", fmtNs(l.Metrics["ns/op"]))
+				} else {
+					w(" – |")
+				}
+			}
+			w("\n")
+		}
+		w("\n")
+	}
+	if len(frames) > 0 {
+		w("`BenchmarkTxFrames`: a block's `valid_transactions` frames made with `json.Marshal` per transaction into a ")
+		w("growing slice (streamsvc's way) or appended directly into a slice sized once, with `json.Marshal` kept for ")
+		w("strings that need escaping (the test holds both byte-equal).\n\n")
+		w("| way | txs/block | per block | per tx | allocs/block | bytes allocated/block |\n|---|---|---|---|---|---|\n")
+		for _, impl := range []string{"json-marshal", "append"} {
+			for _, txs := range []string{"1", "100", "1000"} {
+				if l, ok := frames[fmt.Sprintf("impl=%s/txs=%s", impl, txs)]; ok {
+					w("| %s | %s | %s | %s | %.0f | %s |\n", impl, txs, fmtNs(l.Metrics["ns/op"]), fmtNs(l.Metrics["ns/tx"]),
+						l.Metrics["allocs/op"], fmtInt(int64(l.Metrics["B/op"])))
+				}
+			}
+		}
+		w("\n")
+	}
 }
 
 // Plots.

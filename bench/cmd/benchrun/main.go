@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -49,6 +50,8 @@ func run(args []string) error {
 	realTxs := fs.Int("real-txs", 0, "transactions per real-consensus trial (default 2000; -1 skips)")
 	realSubs := fs.String("real-subs", "", "subscriber counts compared with CometBFT (default 1,100,1000)")
 	work := fs.String("work", "", "directory for the nodes' homes and log (default: a temp dir, removed)")
+	noFloor := fs.Bool("no-floor", false, "skip the floor trials")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process (the nodes run in it) to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -66,6 +69,7 @@ func run(args []string) error {
 	cfg.Doc, cfg.SVGThroughput, cfg.SVGLatency = abs(*out), abs(*svgT), abs(*svgL)
 	cfg.Results, cfg.Findings, cfg.WorkDir = abs(*results), abs(*findings), *work
 	cfg.GoBench = *goBench && !*smoke
+	cfg.NoFloor = *noFloor
 	cfg.Command = strings.Join(append([]string{"bin/benchrun"}, args...), " ")
 	cfg.Log = func(format string, a ...any) {
 		fmt.Fprintf(os.Stderr, "%s %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, a...))
@@ -100,6 +104,17 @@ func run(args []string) error {
 			return fmt.Errorf("%s: %w", cfg.Results, err)
 		}
 		return driver.Render(&res, cfg)
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
