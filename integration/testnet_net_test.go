@@ -171,6 +171,16 @@ func (n *tnNode) running() bool {
 	}
 }
 
+// pid is the current process's id, 0 when none runs.
+func (n *tnNode) pid() int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.cmd == nil || n.cmd.Process == nil {
+		return 0
+	}
+	return n.cmd.Process.Pid
+}
+
 // stop sends sig and waits until the process has exited; past 60s it is
 // killed and the test fails.
 func (n *tnNode) stop(t *testing.T, sig syscall.Signal) {
