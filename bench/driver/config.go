@@ -63,7 +63,7 @@ type Config struct {
 	FastBlocks bool
 
 	// StallTimeout ends the wait for a trial's messages once none has
-	// arrived for this long: what has not arrived is lost. Defaults to 10s;
+	// arrived for this long: what has not arrived is lost. Defaults to 30s;
 	// CometBFT trials, where a cancelled subscription never resumes, use
 	// a third of it.
 	StallTimeout time.Duration
@@ -131,7 +131,7 @@ func (c *Config) setDefaults() error {
 		c.BroadcastWorkers = 8
 	}
 	if c.StallTimeout <= 0 {
-		c.StallTimeout = 10 * time.Second
+		c.StallTimeout = 30 * time.Second
 	}
 	if c.Log == nil {
 		c.Log = func(string, ...any) {}

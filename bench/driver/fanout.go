@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"strings"
 	"syscall"
 	"time"
 
@@ -15,31 +16,32 @@ import (
 )
 
 // publisher makes a block's publication ready (encoding for the floor,
-// nothing for the node) and returns the call that publishes it and returns
-// the commit time: time.Now just before Log.Append, or before the floor's
-// Publish.
-type publisher func(b *events.Block) func() (int64, error)
+// nothing for the node) and returns the call that publishes it. The call
+// returns the commit time (time.Now just before Log.Append, or before the
+// floor's Publish) and how long the hand-off took.
+type publisher func(b *events.Block) func() (at int64, took time.Duration, err error)
 
 func logPublisher(log *events.Log) publisher {
-	return func(b *events.Block) func() (int64, error) {
-		return func() (int64, error) {
-			now := time.Now().UnixNano()
+	return func(b *events.Block) func() (int64, time.Duration, error) {
+		return func() (int64, time.Duration, error) {
+			now := time.Now()
 			added, err := log.Append(b)
+			took := time.Since(now)
 			if err == nil && !added {
 				err = fmt.Errorf("height %d not added: the log is past it", b.Height)
 			}
-			return now, err
+			return now.UnixNano(), took, err
 		}
 	}
 }
 
 func floorPublisher(f *floor.Server) publisher {
-	return func(b *events.Block) func() (int64, error) {
+	return func(b *events.Block) func() (int64, time.Duration, error) {
 		frames := bench.TxFrames(b)
-		return func() (int64, error) {
-			now := time.Now().UnixNano()
+		return func() (int64, time.Duration, error) {
+			now := time.Now()
 			f.Publish(frames)
-			return now, nil
+			return now.UnixNano(), time.Since(now), nil
 		}
 	}
 }
@@ -71,45 +73,13 @@ func (r *runner) fanOut(ctx context.Context) error {
 	// ignores blocks re-executed after a restart.
 	_, newest := n.Log().Bounds()
 	next := newest + 1_000_000
-	if _, err := logPublisher(n.Log())(bench.SyntheticBlock(r.runID, next, 0))(); err != nil {
+	if _, _, err := logPublisher(n.Log())(bench.SyntheticBlock(r.runID, next, 0))(); err != nil {
 		return fmt.Errorf("the synthetic blocks' first height: %w", err)
 	}
 	next++
 
-	for _, subs := range r.cfg.Subscribers {
-		params := map[int]Trial{} // per block size: the node's burst trial
-		err := r.withClients(ctx, n.streamURL(streamsvc.PathTransactions), bench.ModeStream, subs, true, func(cs *clientSet) error {
-			for _, txs := range r.cfg.TxsPerBlock {
-				burst, err := r.synthetic(ctx, cs, Trial{Target: TargetStream, Kind: KindBurst, Subs: subs, Txs: txs,
-					Blocks: r.burstBlocks(subs, txs)}, logPublisher(n.Log()), &next)
-				if err != nil {
-					return err
-				}
-				params[txs] = burst
-				paced := Trial{Target: TargetStream, Kind: KindPaced, Subs: subs, Txs: txs,
-					Blocks: r.pacedBlocks(subs, txs), Interval: pacedInterval(burst)}
-				if _, err := r.synthetic(ctx, cs, paced, logPublisher(n.Log()), &next); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		if r.cfg.NoFloor {
-			continue
-		}
-		if err := r.floorTrials(ctx, subs, params); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// floorTrials runs the node's trials for subs subscribers again against
-// the floor, with the same blocks counts and intervals.
-func (r *runner) floorTrials(ctx context.Context, subs int, params map[int]Trial) error {
+	// One floor for the run. A floor connection starts at the next block
+	// published, as a subscriber starts at the live edge.
 	f, err := floor.Start("127.0.0.1:0", fanOutWriteTimeout)
 	if err != nil {
 		return err
@@ -121,25 +91,51 @@ func (r *runner) floorTrials(ctx context.Context, subs int, params map[int]Trial
 			r.note("closing the floor: %v", err)
 		}
 	}()
-	next := int64(1)
-	return r.withClients(ctx, "ws://"+f.Addr()+"/", bench.ModeStream, subs, false, func(cs *clientSet) error {
-		if err := waitFor(ctx, time.Minute, func() bool { return f.Subscribers() >= cs.connected() }); err != nil {
-			return fmt.Errorf("floor: %d of %d subscribers registered: %w", f.Subscribers(), cs.connected(), err)
-		}
-		for _, txs := range r.cfg.TxsPerBlock {
-			p := params[txs]
-			if _, err := r.synthetic(ctx, cs, Trial{Target: TargetFloor, Kind: KindBurst, Subs: subs, Txs: txs, Blocks: p.Blocks},
-				floorPublisher(f), &next); err != nil {
+	floorNext := int64(1)
+
+	// For each subscriber count and block size, the node's trials, then the
+	// floor's right after (the machine is shared: what runs back to back
+	// compares best), each with its own client processes.
+	for _, subs := range r.cfg.Subscribers {
+		for i, txs := range r.cfg.TxsPerBlock {
+			var burst Trial
+			err := r.withClients(ctx, n.streamURL(streamsvc.PathTransactions), bench.ModeStream, subs, i == 0, func(cs *clientSet) error {
+				var err error
+				burst, err = r.synthetic(ctx, cs, Trial{Target: TargetStream, Kind: KindBurst, Subs: subs, Txs: txs,
+					Blocks: r.burstBlocks(subs, txs)}, logPublisher(n.Log()), &next)
+				if err != nil {
+					return err
+				}
+				_, err = r.synthetic(ctx, cs, Trial{Target: TargetStream, Kind: KindPaced, Subs: subs, Txs: txs,
+					Blocks: r.pacedBlocks(subs, txs), Interval: pacedInterval(burst)}, logPublisher(n.Log()), &next)
+				return err
+			})
+			if err != nil {
 				return err
 			}
-			paced := Trial{Target: TargetFloor, Kind: KindPaced, Subs: subs, Txs: txs,
-				Blocks: r.pacedBlocks(subs, txs), Interval: pacedInterval(p)}
-			if _, err := r.synthetic(ctx, cs, paced, floorPublisher(f), &next); err != nil {
+			if r.cfg.NoFloor {
+				continue
+			}
+			err = r.withClients(ctx, "ws://"+f.Addr()+"/", bench.ModeStream, subs, false, func(cs *clientSet) error {
+				if err := waitFor(ctx, time.Minute, func() bool { return f.Subscribers() >= cs.connected() }); err != nil {
+					return fmt.Errorf("floor: %d of %d subscribers registered: %w", f.Subscribers(), cs.connected(), err)
+				}
+				_, err := r.synthetic(ctx, cs, Trial{Target: TargetFloor, Kind: KindBurst, Subs: subs, Txs: txs, Blocks: burst.Blocks},
+					floorPublisher(f), &floorNext)
+				if err != nil {
+					return err
+				}
+				_, err = r.synthetic(ctx, cs, Trial{Target: TargetFloor, Kind: KindPaced, Subs: subs, Txs: txs,
+					Blocks: r.pacedBlocks(subs, txs), Interval: pacedInterval(burst)}, floorPublisher(f), &floorNext)
+				return err
+			})
+			f.Drop()
+			if err != nil {
 				return err
 			}
 		}
-		return nil
-	})
+	}
+	return nil
 }
 
 // withClients starts client processes for subs connections to url, runs
@@ -185,11 +181,12 @@ func (r *runner) synthetic(ctx context.Context, cs *clientSet, spec Trial, pub p
 	t := spec
 	t.Served = cs.connected()
 	t.SetupErrors = cs.readyErrors()
+	t.Load, _, _ = strings.Cut(loadAverage(), " ")
 	base, err := cs.report() // clears what came before; the CPU baseline
 	if err != nil {
 		return t, err
 	}
-	calls := make([]func() (int64, error), t.Blocks)
+	calls := make([]func() (int64, time.Duration, error), t.Blocks)
 	d := delivery{commits: map[int64]int64{}, want: map[int64]int{}, served: t.Served}
 	heights := make([]int64, t.Blocks)
 	for i := range calls {
@@ -204,18 +201,22 @@ func (r *runner) synthetic(ctx context.Context, cs *clientSet, spec Trial, pub p
 
 	cpu0 := processCPU()
 	start := time.Now()
+	handoffs := make([]float64, 0, len(calls))
 	for i, call := range calls {
 		if t.Interval > 0 {
 			if err := sleepUntil(ctx, start.Add(time.Duration(i)*t.Interval)); err != nil {
 				return t, err
 			}
 		}
-		at, err := call()
+		at, took, err := call()
 		if err != nil {
 			return t, err
 		}
 		d.commits[heights[i]] = at
+		handoffs = append(handoffs, float64(took.Nanoseconds())/1e3)
 	}
+	t.HandoffP50 = bench.Percentile(handoffs, 50)
+	t.HandoffMax = bench.Percentile(handoffs, 100)
 	if err := r.waitDelivered(ctx, cs, int64(t.Served)*int64(t.Blocks)*int64(t.Txs), r.cfg.StallTimeout); err != nil {
 		return t, err
 	}
@@ -228,8 +229,8 @@ func (r *runner) synthetic(ctx context.Context, cs *clientSet, spec Trial, pub p
 		t.ServerCPUPerEvent = float64(cpu) / float64(t.Delivered)
 	}
 	r.res.FanOut = append(r.res.FanOut, t)
-	r.logf("%-11s %-5s subs=%-5d txs=%-4d blocks=%-3d %9.0f events/s lost=%d p50=%.1fms p99=%.1fms max=%.1fms",
-		t.Target, t.Kind, t.Subs, t.Txs, t.Blocks, t.EventsPerSec, t.Lost, t.LatP50, t.LatP99, t.LatMax)
+	r.logf("%-11s %-5s subs=%-5d txs=%-4d blocks=%-3d %9.0f events/s lost=%d p50=%.1fms p99=%.1fms max=%.1fms hand-off p50=%.0fus ends=%v",
+		t.Target, t.Kind, t.Subs, t.Txs, t.Blocks, t.EventsPerSec, t.Lost, t.LatP50, t.LatP99, t.LatMax, t.HandoffP50, t.Ends)
 	return t, nil
 }
 

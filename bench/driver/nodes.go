@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -159,19 +160,27 @@ func newRPCClient(addr string) *rpcClient {
 	return &rpcClient{base: "http://" + addr, http: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
 }
 
+// call makes a JSON-RPC call. A connection the server closed as it was
+// reused (EOF, reset) is retried once on a new one.
 func (c *rpcClient) call(ctx context.Context, method string, params any, result any) error {
 	body, err := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
 	if err != nil {
 		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return err
+	var resp *http.Response
+	for attempt := 0; ; attempt++ {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base, bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		resp, err = c.http.Do(req)
+		if err == nil {
+			break
+		}
+		if attempt > 0 || ctx.Err() != nil {
+			return err
+		}
 	}
 	defer resp.Body.Close()
 	var out struct {
@@ -238,11 +247,16 @@ func (c *rpcClient) numTxs(ctx context.Context, from, to int64) (map[int64]int, 
 }
 
 // broadcast submits tx with broadcast_tx_sync and returns CheckTx's code.
+// A retried call that finds the tx in the mempool's cache was accepted the
+// first time.
 func (c *rpcClient) broadcast(ctx context.Context, tx []byte) (uint32, string, error) {
 	var res struct {
 		Code uint32 `json:"code"`
 		Log  string `json:"log"`
 	}
 	err := c.call(ctx, "broadcast_tx_sync", map[string]any{"tx": base64.StdEncoding.EncodeToString(tx)}, &res)
+	if err != nil && strings.Contains(err.Error(), "tx already exists in cache") {
+		err = nil
+	}
 	return res.Code, res.Log, err
 }

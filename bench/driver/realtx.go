@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -73,10 +74,11 @@ func (r *runner) realTrial(ctx context.Context, n *benchNode, target string, sub
 	stall := r.cfg.StallTimeout
 	if target != TargetStream {
 		url, mode = n.rpcWebSocketURL(), bench.ModeCometBFT
-		stall /= 3 // a cancelled CometBFT subscription never resumes
+		stall /= 6 // a cancelled CometBFT subscription never resumes
 	}
 	return r.withClients(ctx, url, mode, subs, false, func(cs *clientSet) error {
 		t := Trial{Target: target, Kind: KindReal, Subs: subs, Served: cs.connected(), SetupErrors: cs.readyErrors()}
+		t.Load, _, _ = strings.Cut(loadAverage(), " ")
 		base, err := cs.report()
 		if err != nil {
 			return err

@@ -116,6 +116,16 @@ func targets(res *Results) []targetRow {
 	if found {
 		rows = append(rows, targetRow{"Commit hand-off flat in the number of subscribers (go test, Commit alone)", strings.Join(parts, "; "), verdict})
 	}
+	var insitu []string
+	for _, t := range res.FanOut {
+		if t.Target == TargetStream && t.Kind == KindPaced && t.Txs == 1 {
+			insitu = append(insitu, fmt.Sprintf("%s subscribers: %s (max %s)", fmtInt(int64(t.Subs)), fmtNs(1000*t.HandoffP50), fmtNs(1000*t.HandoffMax)))
+		}
+	}
+	if len(insitu) > 0 {
+		rows = append(rows, targetRow{"the same in the node: Log.Append of a 1-tx block, WebSocket subscribers parked (driver, p50)", strings.Join(insitu, "; "),
+			"see the row above"})
+	}
 
 	// 10,000 subscribers on one node; zero events lost.
 	maxSubs, served, lostAtMax, trialsAtMax := 0, 0, int64(0), 0
@@ -306,9 +316,12 @@ func fanOutSection(w func(string, ...any), res *Results) {
 	w("over every (subscriber, block); max is the last subscriber of the worst block.\n")
 	w("- **floor**: the same clients, blocks and frames against `bench/floor` (one goroutine per socket writing ")
 	w("pre-framed bytes with writev, nothing else), in the same process, right after.\n")
-	w("- CPU: the node process's (user+system) over the burst, per delivered event; the clients' likewise.\n\n")
-	w("| subscribers | txs/block | blocks burst/paced | events/s | floor events/s | of floor | lost | latency p50 / p99 / max (ms), paced | floor latency p50 / p99 / max (ms) | paced interval | node CPU/event | clients CPU/event |\n")
-	w("|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	w("- CPU: the node process's (user+system) over the burst, per delivered event; the clients' likewise.\n")
+	w("- Log.Append: the hand-off itself, timed in the driver around the call, with the subscribers parked (paced): ")
+	w("the same call the middleware makes in Commit, on the node's durable SegmentStore.\n")
+	w("- subscriptions the server ended during the trials: %s.\n\n", fanOutEnds(res))
+	w("| subscribers | txs/block | blocks burst/paced | events/s | floor events/s | of floor | lost | latency p50 / p99 / max (ms), paced | floor latency p50 / p99 / max (ms) | paced interval | Log.Append p50 / max, paced | node CPU/event | clients CPU/event |\n")
+	w("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, t := range res.FanOut {
 		if t.Target != TargetStream || t.Kind != KindBurst {
 			continue
@@ -317,12 +330,13 @@ func fanOutSection(w func(string, ...any), res *Results) {
 		f := findTrial(res.FanOut, TargetFloor, KindBurst, t.Subs, t.Txs)
 		fp := findTrial(res.FanOut, TargetFloor, KindPaced, t.Subs, t.Txs)
 		lost := t.Lost
-		pacedBlocks, interval, lat, flat := "–", "–", "–", "–"
+		pacedBlocks, interval, lat, flat, handoff := "–", "–", "–", "–", "–"
 		if p != nil {
 			lost += p.Lost
 			pacedBlocks = strconv.Itoa(p.Blocks)
 			interval = p.Interval.String()
 			lat = fmtLatency(p)
+			handoff = fmt.Sprintf("%s / %s", fmtNs(1000*p.HandoffP50), fmtNs(1000*p.HandoffMax))
 		}
 		floorRate, frac := "–", "–"
 		if f != nil && f.EventsPerSec > 0 {
@@ -336,22 +350,35 @@ func fanOutSection(w func(string, ...any), res *Results) {
 		if t.Served != t.Subs {
 			served = fmt.Sprintf("%s (%s served)", served, fmtInt(int64(t.Served)))
 		}
-		w("| %s | %s | %d/%s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", served, fmtInt(int64(t.Txs)), t.Blocks, pacedBlocks,
-			fmtRate(t.EventsPerSec), floorRate, frac, fmtInt(lost), lat, flat, interval, fmtNs(t.ServerCPUPerEvent), fmtNs(t.ClientCPUPerEvent))
+		w("| %s | %s | %d/%s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", served, fmtInt(int64(t.Txs)), t.Blocks, pacedBlocks,
+			fmtRate(t.EventsPerSec), floorRate, frac, fmtInt(lost), lat, flat, interval, handoff, fmtNs(t.ServerCPUPerEvent), fmtNs(t.ClientCPUPerEvent))
 	}
 	w("\nBurst latency (queueing behind the earlier blocks of the burst included), for reference:\n\n")
-	w("| subscribers | txs/block | cometstream p50 / p99 / max (ms) | floor p50 / p99 / max (ms) |\n|---|---|---|---|\n")
+	w("| subscribers | txs/block | cometstream p50 / p99 / max (ms) | floor p50 / p99 / max (ms) | load average (1 min) at the start, cometstream / floor |\n|---|---|---|---|---|\n")
 	for _, t := range res.FanOut {
 		if t.Target != TargetStream || t.Kind != KindBurst {
 			continue
 		}
-		fl := "–"
+		fl, fload := "–", "–"
 		if f := findTrial(res.FanOut, TargetFloor, KindBurst, t.Subs, t.Txs); f != nil {
-			fl = fmtLatency(f)
+			fl, fload = fmtLatency(f), f.Load
 		}
-		w("| %s | %s | %s | %s |\n", fmtInt(int64(t.Subs)), fmtInt(int64(t.Txs)), fmtLatency(&t), fl)
+		w("| %s | %s | %s | %s | %s / %s |\n", fmtInt(int64(t.Subs)), fmtInt(int64(t.Txs)), fmtLatency(&t), fl, t.Load, fload)
 	}
 	w("\n")
+}
+
+func fanOutEnds(res *Results) string {
+	ends := map[string]int{}
+	for _, t := range res.FanOut {
+		for k, v := range t.Ends {
+			ends[t.Target+": "+k] += v
+		}
+	}
+	if len(ends) == 0 {
+		return "none"
+	}
+	return fmtCounts(ends)
 }
 
 func realSection(w func(string, ...any), res *Results) {

@@ -80,12 +80,18 @@ type Trial struct {
 	// the node in it) and the client processes'.
 	ServerCPUPerEvent float64 `json:"server_cpu_ns_per_event"`
 	ClientCPUPerEvent float64 `json:"client_cpu_ns_per_event"`
+	// HandoffP50 and HandoffMax, µs: how long Log.Append (or the floor's
+	// Publish) took for the trial's blocks, in the caller.
+	HandoffP50 float64 `json:"handoff_p50_us,omitempty"`
+	HandoffMax float64 `json:"handoff_max_us,omitempty"`
 	// TxPerSec is the chain's rate in a real-txs trial.
 	TxPerSec float64 `json:"tx_per_sec,omitempty"`
 	// Ends counts subscriptions the server ended, by reason; SetupErrors
 	// the subscribers that never got a subscription.
 	Ends        map[string]int `json:"ends,omitempty"`
 	SetupErrors map[string]int `json:"setup_errors,omitempty"`
+	// Load is /proc/loadavg's 1-minute figure when the trial started.
+	Load string `json:"load,omitempty"`
 }
 
 // Memory is the node process's memory per subscriber.

@@ -30,8 +30,17 @@ type Server struct {
 	mu     sync.Mutex
 	blocks [][]byte // every published block's frames, in order
 	wake   chan struct{}
-	conns  map[net.Conn]struct{}
+	conns  map[net.Conn]*generation
+	gen    *generation
 	closed bool
+}
+
+// generation is the connections accepted between two Drops. A connection's
+// only goroutine does not read, so it learns its client left only at its
+// next write: Drop ends a generation's connections at once instead.
+type generation struct {
+	drop chan struct{}
+	wg   sync.WaitGroup
 }
 
 // Start listens on addr (e.g. 127.0.0.1:0) and serves every path. A write
@@ -50,7 +59,8 @@ func Start(addr string, writeTimeout time.Duration) (*Server, error) {
 		writeTimeout: writeTimeout,
 		done:         make(chan struct{}),
 		wake:         make(chan struct{}),
-		conns:        map[net.Conn]struct{}{},
+		conns:        map[net.Conn]*generation{},
+		gen:          &generation{drop: make(chan struct{})},
 		upgrader: websocket.Upgrader{
 			CheckOrigin:     func(*http.Request) bool { return true }, // a benchmark target on loopback
 			WriteBufferPool: &sync.Pool{},
@@ -98,7 +108,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 		return
 	}
-	s.conns[raw] = struct{}{}
+	gen := s.gen
+	gen.wg.Add(1)
+	defer gen.wg.Done()
+	s.conns[raw] = gen
 	next := len(s.blocks)
 	s.mu.Unlock()
 	defer func() {
@@ -125,10 +138,28 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		select {
 		case <-wake:
+		case <-gen.drop:
+			return
 		case <-s.done:
 			return
 		}
 	}
+}
+
+// Drop closes every connection accepted so far and waits for their
+// goroutines, so that the next clients find the floor as new.
+func (s *Server) Drop() {
+	s.mu.Lock()
+	old := s.gen
+	s.gen = &generation{drop: make(chan struct{})}
+	close(old.drop)
+	for c, g := range s.conns {
+		if g == old {
+			_ = c.Close()
+		}
+	}
+	s.mu.Unlock()
+	old.wg.Wait()
 }
 
 // Close closes the listener and every connection, and waits for their

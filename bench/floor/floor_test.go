@@ -92,6 +92,10 @@ func TestFloorWithLoadClients(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
+	srv.Drop()
+	if n := srv.Subscribers(); n != 0 {
+		t.Fatalf("%d subscribers after Drop", n)
+	}
 }
 
 // eventually polls cond until it holds, failing the test after 20s.
