@@ -55,6 +55,11 @@ type Config struct {
 	// skips the real-consensus part.
 	RealTxs         int
 	RealSubscribers []int
+	// RateTxs is how many transactions measure the chain's sustained rate
+	// with the stream off, on, and on with the most RealSubscribers
+	// cometstream subscribers reading. Defaults to 8,000: several blocks,
+	// so that where the last block boundary falls matters little.
+	RateTxs int
 	// BroadcastWorkers is how many broadcast_tx_sync calls are in flight.
 	// Defaults to 8.
 	BroadcastWorkers int
@@ -84,6 +89,7 @@ func Smoke() Config {
 		MaxPacedBlocks:  5,
 		Sources:         []string{"127.0.0.2"},
 		RealTxs:         20,
+		RateTxs:         20,
 		RealSubscribers: []int{10},
 		FastBlocks:      true,
 		StallTimeout:    5 * time.Second,
@@ -123,6 +129,9 @@ func (c *Config) setDefaults() error {
 	}
 	if c.RealTxs == 0 {
 		c.RealTxs = 2000
+	}
+	if c.RateTxs <= 0 {
+		c.RateTxs = 8000
 	}
 	if len(c.RealSubscribers) == 0 {
 		c.RealSubscribers = []int{1, 100, 1000}

@@ -70,9 +70,10 @@ func TestSmoke(t *testing.T) {
 			t.Errorf("cometstream lost %d events", tr.Lost)
 		}
 	}
-	// Off, on with no subscribers, and one per real trial.
-	if len(res.TxRate) != 5 {
-		t.Errorf("%d tx rate measurements, want 5", len(res.TxRate))
+	// Off, on with no subscribers, on with subscribers, and one per real
+	// trial.
+	if len(res.TxRate) != 6 {
+		t.Errorf("%d tx rate measurements, want 6", len(res.TxRate))
 	}
 
 	doc, err := os.ReadFile(cfg.Doc)

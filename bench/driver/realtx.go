@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -34,14 +35,17 @@ func (r *runner) realTxs(ctx context.Context) error {
 		return err
 	}
 	err := run(nodeOptions{name: "real-stream-off"}, func(n *benchNode) error {
-		_, err := r.txRate(ctx, n, "stream off", src)
+		_, err := r.txRate(ctx, n, "stream off", src, r.cfg.RateTxs)
 		return err
 	})
 	if err != nil {
 		return err
 	}
 	err = run(nodeOptions{name: "real-stream-on", stream: true}, func(n *benchNode) error {
-		if _, err := r.txRate(ctx, n, "stream on, no subscribers", src); err != nil {
+		if _, err := r.txRate(ctx, n, "stream on, no subscribers", src, r.cfg.RateTxs); err != nil {
+			return err
+		}
+		if err := r.rateWithSubscribers(ctx, n, slices.Max(r.cfg.RealSubscribers), src); err != nil {
 			return err
 		}
 		for _, subs := range r.cfg.RealSubscribers {
@@ -93,7 +97,7 @@ func (r *runner) realTrial(ctx context.Context, n *benchNode, target string, sub
 		}
 		w := watchLog(n.Log(), from+1)
 		cpu0 := processCPU()
-		rate, err := r.txRate(ctx, n, fmt.Sprintf("stream on, %d %s subscribers", subs, target), src)
+		rate, err := r.txRate(ctx, n, fmt.Sprintf("stream on, %d %s subscribers (section 3)", subs, target), src, r.cfg.RealTxs)
 		blocks := w.stop(n.Log())
 		if err != nil {
 			return err
@@ -125,15 +129,42 @@ func (r *runner) realTrial(ctx context.Context, n *benchNode, target string, sub
 	})
 }
 
-// txRate broadcasts RealTxs fresh transactions, BroadcastWorkers at a time
+// rateWithSubscribers measures the chain's rate while subs cometstream
+// subscribers read every event, and checks they got them all.
+func (r *runner) rateWithSubscribers(ctx context.Context, n *benchNode, subs int, src *txSource) error {
+	return r.withClients(ctx, n.streamURL(streamsvc.PathTransactions), bench.ModeStream, subs, false, func(cs *clientSet) error {
+		if _, err := cs.report(); err != nil {
+			return err
+		}
+		label := fmt.Sprintf("stream on, %d cometstream subscribers reading", subs)
+		rate, err := r.txRate(ctx, n, label, src, r.cfg.RateTxs)
+		if err != nil {
+			return err
+		}
+		want := int64(cs.connected()) * int64(rate.Txs)
+		if err := r.waitDelivered(ctx, cs, want, r.cfg.StallTimeout); err != nil {
+			return err
+		}
+		st, err := cs.status()
+		if err != nil {
+			return err
+		}
+		if st.Msgs != want {
+			r.note("%s: the subscribers received %d of %d events", label, st.Msgs, want)
+		}
+		return nil
+	})
+}
+
+// txRate broadcasts k fresh transactions, BroadcastWorkers at a time
 // with broadcast_tx_sync, and measures the time from the first broadcast to
 // the commit of the last accepted one: the application's Commit, seen by
 // polling CometBFT's RPC (abci_info, then blockchain for the counts) every
 // 20 ms, with the stream on or off alike. abci_info answers only between
 // ABCI calls, so a block it reports has also been handed to the stream.
-func (r *runner) txRate(ctx context.Context, n *benchNode, label string, src *txSource) (TxRate, error) {
+func (r *runner) txRate(ctx context.Context, n *benchNode, label string, src *txSource, k int) (TxRate, error) {
 	rate := TxRate{Label: label}
-	txs, err := src.next(r.cfg.RealTxs)
+	txs, err := src.next(k)
 	if err != nil {
 		return rate, err
 	}

@@ -320,7 +320,7 @@ func fanOutSection(w func(string, ...any), res *Results) {
 	w("- Log.Append: the hand-off itself, timed in the driver around the call, with the subscribers parked (paced): ")
 	w("the same call the middleware makes in Commit, on the node's durable SegmentStore.\n")
 	w("- subscriptions the server ended during the trials: %s.\n\n", fanOutEnds(res))
-	w("| subscribers | txs/block | blocks burst/paced | events/s | floor events/s | of floor | lost | latency p50 / p99 / max (ms), paced | floor latency p50 / p99 / max (ms) | paced interval | Log.Append p50 / max, paced | node CPU/event | clients CPU/event |\n")
+	w("| subscribers | txs/block | blocks burst/paced | events/s | floor events/s | of floor | lost | latency p50 / p99 / max (ms), paced | floor latency p50 / p99 / max (ms) | paced interval | Log.Append p50 / max, paced | node CPU/event (floor's) | clients CPU/event (floor's) |\n")
 	w("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, t := range res.FanOut {
 		if t.Target != TargetStream || t.Kind != KindBurst {
@@ -338,10 +338,11 @@ func fanOutSection(w func(string, ...any), res *Results) {
 			lat = fmtLatency(p)
 			handoff = fmt.Sprintf("%s / %s", fmtNs(1000*p.HandoffP50), fmtNs(1000*p.HandoffMax))
 		}
-		floorRate, frac := "–", "–"
+		floorRate, frac, fcpu, fccpu := "–", "–", "–", "–"
 		if f != nil && f.EventsPerSec > 0 {
 			floorRate = fmtRate(f.EventsPerSec)
 			frac = fmt.Sprintf("%.0f%%", 100*t.EventsPerSec/f.EventsPerSec)
+			fcpu, fccpu = fmtNs(f.ServerCPUPerEvent), fmtNs(f.ClientCPUPerEvent)
 		}
 		if fp != nil {
 			flat = fmtLatency(fp)
@@ -351,7 +352,8 @@ func fanOutSection(w func(string, ...any), res *Results) {
 			served = fmt.Sprintf("%s (%s served)", served, fmtInt(int64(t.Served)))
 		}
 		w("| %s | %s | %d/%s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", served, fmtInt(int64(t.Txs)), t.Blocks, pacedBlocks,
-			fmtRate(t.EventsPerSec), floorRate, frac, fmtInt(lost), lat, flat, interval, handoff, fmtNs(t.ServerCPUPerEvent), fmtNs(t.ClientCPUPerEvent))
+			fmtRate(t.EventsPerSec), floorRate, frac, fmtInt(lost), lat, flat, interval, handoff,
+			fmtNs(t.ServerCPUPerEvent)+" ("+fcpu+")", fmtNs(t.ClientCPUPerEvent)+" ("+fccpu+")")
 	}
 	w("\nBurst latency (queueing behind the earlier blocks of the burst included), for reference:\n\n")
 	w("| subscribers | txs/block | cometstream p50 / p99 / max (ms) | floor p50 / p99 / max (ms) | load average (1 min) at the start, cometstream / floor |\n|---|---|---|---|---|\n")
@@ -421,10 +423,11 @@ func txRateSection(w func(string, ...any), res *Results) {
 		return
 	}
 	w("## 4. The node's sustained tx/s, stream on and off\n\n")
-	w("Each line broadcasts the same number of fresh signed transactions as fast as 8 concurrent ")
-	w("`broadcast_tx_sync` calls go, on a fresh single-validator node, and times the first broadcast to the commit ")
-	w("of the last (CometBFT's RPC polled every 20 ms, stream on or off alike). The subscriber lines are the trials ")
-	w("of section 3.\n\n")
+	w("Each line broadcasts fresh signed transactions as fast as 8 concurrent `broadcast_tx_sync` calls go, on a ")
+	w("fresh single-validator node with CometBFT's default timeouts (a block a second), and times the first ")
+	w("broadcast to the application's Commit of the last (`abci_info` polled every 20 ms, stream on or off alike). ")
+	w("The first lines use more transactions, so that several blocks are timed; the \"(section 3)\" lines are the ")
+	w("trials of section 3, where 2,000 transactions fill one or two blocks and the block boundary weighs more.\n\n")
 	w("| configuration | txs | blocks | seconds | tx/s |\n|---|---|---|---|---|\n")
 	for _, r := range res.TxRate {
 		w("| %s | %s | %d | %.2f | %.0f |\n", r.Label, fmtInt(int64(r.Txs)), r.Blocks, r.Seconds, r.TxPerSec)
