@@ -55,6 +55,10 @@ type Config struct {
 	// skips the real-consensus part.
 	RealTxs         int
 	RealSubscribers []int
+	// RealRepeats is how many times each real-consensus trial runs (their
+	// outcome, CometBFT's losses above all, varies from run to run).
+	// Defaults to 3.
+	RealRepeats int
 	// RateTxs is how many transactions measure the chain's sustained rate
 	// with the stream off, on, and on with the most RealSubscribers
 	// cometstream subscribers reading. Defaults to 8,000: several blocks,
@@ -90,6 +94,7 @@ func Smoke() Config {
 		Sources:         []string{"127.0.0.2"},
 		RealTxs:         20,
 		RateTxs:         20,
+		RealRepeats:     1,
 		RealSubscribers: []int{10},
 		FastBlocks:      true,
 		StallTimeout:    5 * time.Second,
@@ -129,6 +134,9 @@ func (c *Config) setDefaults() error {
 	}
 	if c.RealTxs == 0 {
 		c.RealTxs = 2000
+	}
+	if c.RealRepeats <= 0 {
+		c.RealRepeats = 3
 	}
 	if c.RateTxs <= 0 {
 		c.RateTxs = 8000

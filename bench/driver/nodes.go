@@ -224,6 +224,17 @@ func (c *rpcClient) appHeight(ctx context.Context) (int64, error) {
 	return res.Response.LastBlockHeight, nil
 }
 
+// unconfirmed is the number of transactions in the mempool.
+func (c *rpcClient) unconfirmed(ctx context.Context) (int, error) {
+	var res struct {
+		Total json.RawMessage `json:"total"` // a string or a number, by CometBFT version
+	}
+	if err := c.call(ctx, "num_unconfirmed_txs", map[string]any{}, &res); err != nil {
+		return 0, err
+	}
+	return strconv.Atoi(strings.Trim(string(res.Total), `"`))
+}
+
 // numTxs returns the number of transactions of each height in [from, to]
 // (at most 20 heights per call, CometBFT's limit).
 func (c *rpcClient) numTxs(ctx context.Context, from, to int64) (map[int64]int, error) {

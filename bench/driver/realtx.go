@@ -49,11 +49,13 @@ func (r *runner) realTxs(ctx context.Context) error {
 			return err
 		}
 		for _, subs := range r.cfg.RealSubscribers {
-			if err := r.realTrial(ctx, n, TargetStream, subs, src); err != nil {
-				return err
-			}
-			if err := r.realTrial(ctx, n, TargetCometBFT, subs, src); err != nil {
-				return err
+			for rep := 1; rep <= r.cfg.RealRepeats; rep++ {
+				if err := r.realTrial(ctx, n, TargetStream, subs, rep, src); err != nil {
+					return err
+				}
+				if err := r.realTrial(ctx, n, TargetCometBFT, subs, rep, src); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
@@ -63,8 +65,10 @@ func (r *runner) realTxs(ctx context.Context) error {
 	}
 	return run(nodeOptions{name: "real-rpc-raised", stream: true, raisedRPC: true}, func(n *benchNode) error {
 		for _, subs := range r.cfg.RealSubscribers {
-			if err := r.realTrial(ctx, n, TargetCometBFTRaised, subs, src); err != nil {
-				return err
+			for rep := 1; rep <= r.cfg.RealRepeats; rep++ {
+				if err := r.realTrial(ctx, n, TargetCometBFTRaised, subs, rep, src); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
@@ -73,7 +77,7 @@ func (r *runner) realTxs(ctx context.Context) error {
 
 // realTrial broadcasts RealTxs signed transactions while subs subscribers
 // of target follow the chain, and records what they received.
-func (r *runner) realTrial(ctx context.Context, n *benchNode, target string, subs int, src *txSource) error {
+func (r *runner) realTrial(ctx context.Context, n *benchNode, target string, subs, rep int, src *txSource) error {
 	url, mode := n.streamURL(streamsvc.PathTransactions), bench.ModeStream
 	stall := r.cfg.StallTimeout
 	if target != TargetStream {
@@ -81,7 +85,7 @@ func (r *runner) realTrial(ctx context.Context, n *benchNode, target string, sub
 		stall /= 6 // a cancelled CometBFT subscription never resumes
 	}
 	return r.withClients(ctx, url, mode, subs, false, func(cs *clientSet) error {
-		t := Trial{Target: target, Kind: KindReal, Subs: subs, Served: cs.connected(), SetupErrors: cs.readyErrors()}
+		t := Trial{Target: target, Kind: KindReal, Subs: subs, Rep: rep, Served: cs.connected(), SetupErrors: cs.readyErrors()}
 		t.Load, _, _ = strings.Cut(loadAverage(), " ")
 		base, err := cs.report()
 		if err != nil {
@@ -97,7 +101,7 @@ func (r *runner) realTrial(ctx context.Context, n *benchNode, target string, sub
 		}
 		w := watchLog(n.Log(), from+1)
 		cpu0 := processCPU()
-		rate, err := r.txRate(ctx, n, fmt.Sprintf("stream on, %d %s subscribers (section 3)", subs, target), src, r.cfg.RealTxs)
+		rate, err := r.txRate(ctx, n, fmt.Sprintf("stream on, %d %s subscribers (section 3, run %d)", subs, target, rep), src, r.cfg.RealTxs)
 		blocks := w.stop(n.Log())
 		if err != nil {
 			return err
@@ -168,6 +172,10 @@ func (r *runner) txRate(ctx context.Context, n *benchNode, label string, src *tx
 	if err != nil {
 		return rate, err
 	}
+	// What an earlier run left in the mempool would be counted here.
+	if err := waitFor(ctx, 2*time.Minute, func() bool { n, err := n.rpc.unconfirmed(ctx); return err == nil && n == 0 }); err != nil {
+		r.note("%s: the mempool still held transactions of an earlier run after 2 minutes", label)
+	}
 	start, err := n.rpc.appHeight(ctx)
 	if err != nil {
 		return rate, err
@@ -224,7 +232,7 @@ func (r *runner) txRate(ctx context.Context, n *benchNode, label string, src *tx
 		default:
 		}
 		if target >= 0 && time.Since(lastCommit) > 30*time.Second {
-			r.note("%s: %d of %d accepted transactions committed; no more for 30 s", label, committed, target)
+			r.note("%s: %d of %d accepted transactions committed, then none for 30 s (the chain stalled)", label, committed, target)
 			break
 		}
 		if time.Now().After(deadline) {

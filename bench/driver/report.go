@@ -171,17 +171,26 @@ func targets(res *Results) []targetRow {
 	// >= 10x CometBFT's /websocket.
 	var ratios []string
 	allMet, any := true, false
+	aggs := aggregateReal(res)
+	findAgg := func(target string, subs int) *realAgg {
+		for i := range aggs {
+			if aggs[i].target == target && aggs[i].subs == subs {
+				return &aggs[i]
+			}
+		}
+		return nil
+	}
 	for _, subs := range realSubs(res) {
-		cs := findTrial(res.Real, TargetStream, KindReal, subs, 0)
+		cs := findAgg(TargetStream, subs)
 		for _, target := range []string{TargetCometBFT, TargetCometBFTRaised} {
-			cb := findTrial(res.Real, target, KindReal, subs, 0)
+			cb := findAgg(target, subs)
 			if cs == nil || cb == nil {
 				continue
 			}
 			any = true
 			ratio := math.Inf(1)
-			if cb.EventsPerSec > 0 {
-				ratio = cs.EventsPerSec / cb.EventsPerSec
+			if cb.rate > 0 {
+				ratio = cs.rate / cb.rate
 			}
 			if ratio < 10 {
 				allMet = false
@@ -196,9 +205,9 @@ func targets(res *Results) []targetRow {
 	if any {
 		v := "met"
 		if !allMet {
-			v = "**missed** where below 10x: at few subscribers both deliver the chain's own rate (every event as it is committed), so the ratio is the share of events CometBFT loses or delays"
+			v = "**missed** where below 10x (see section 3 and Findings: where cometstream delivers each block in milliseconds, its events/s is the chain's own rate)"
 		}
-		rows = append(rows, targetRow{"delivered events/s >= 10x CometBFT `/websocket` at the same subscriber count (real txs)", strings.Join(ratios, "; "), v})
+		rows = append(rows, targetRow{"delivered events/s >= 10x CometBFT `/websocket` at the same subscriber count (real txs, medians)", strings.Join(ratios, "; "), v})
 	}
 
 	// >= half of the floor.
@@ -399,23 +408,112 @@ func realSection(w func(string, ...any), res *Results) {
 	w("`max_subscription_clients = 20000`, `experimental_subscription_buffer_size = 10000` and ")
 	w("`experimental_websocket_write_buffer_size = 10000`. Events/s here is bounded by the chain's own rate: ")
 	w("at a few subscribers both streams deliver every event as it is committed.\n\n")
-	w("| subscribers | stream | served | events wanted | delivered | lost | events/s | latency p50 / p99 / max (ms) | chain tx/s | node CPU/event | subscriptions ended by the server |\n")
+	w("Each configuration ran %d times, interleaved (cometstream, then CometBFT, then again); the table gives ", maxRep(res))
+	w("the medians of events/s, latency p50 and chain tx/s, the worst p99 and max, and the sums of events; every ")
+	w("run is in the table after it.\n\n")
+	w("| subscribers | stream | served | events wanted | delivered | lost (per run) | events/s, median [min-max] | latency p50 / p99 / max (ms) | chain tx/s | node CPU/event | subscriptions ended by the server |\n")
 	w("|---|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, a := range aggregateReal(res) {
+		ends := "none"
+		if len(a.ends) > 0 {
+			ends = fmtCounts(a.ends)
+		}
+		served := fmtInt(int64(a.served))
+		if len(a.setup) > 0 {
+			served += " (refused: " + fmtCounts(a.setup) + ")"
+		}
+		lat := "–"
+		if a.latMax > 0 {
+			lat = fmt.Sprintf("%s / %s / %s", fmtMs(a.latP50), fmtMs(a.latP99), fmtMs(a.latMax))
+		}
+		w("| %s | %s | %s | %s | %s | %s (%s) | %s [%s-%s] | %s | %.0f | %s | %s |\n", fmtInt(int64(a.subs)), a.target, served,
+			fmtInt(a.events), fmtInt(a.delivered), fmtInt(a.lost), a.lostRuns, fmtRate(a.rate), fmtRate(a.rateMin), fmtRate(a.rateMax),
+			lat, a.txRate, fmtNs(a.cpu), ends)
+	}
+	w("\n\"lost\" counts only what subscribed connections missed; a refused subscriber (\"served\" below ")
+	w("\"subscribers\") got nothing at all. \"served\" is the smallest over the runs.\n\n")
+	w("<details><summary>Every run</summary>\n\n")
+	w("| subscribers | stream | run | served | events wanted | delivered | lost | events/s | latency p50 / p99 / max (ms) | chain tx/s | load (1 min) | ended by the server |\n")
+	w("|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, t := range res.Real {
 		ends := "none"
 		if len(t.Ends) > 0 {
 			ends = fmtCounts(t.Ends)
 		}
-		served := fmtInt(int64(t.Served))
-		if len(t.SetupErrors) > 0 {
-			served += " (refused: " + fmtCounts(t.SetupErrors) + ")"
-		}
-		w("| %s | %s | %s | %s | %s | %s | %s | %s | %.0f | %s | %s |\n", fmtInt(int64(t.Subs)), t.Target, served,
-			fmtInt(t.Events), fmtInt(t.Delivered), fmtInt(t.Lost), fmtRate(t.EventsPerSec), fmtLatency(&t), t.TxPerSec,
-			fmtNs(t.ServerCPUPerEvent), ends)
+		w("| %s | %s | %d | %s | %s | %s | %s | %s | %s | %.0f | %s | %s |\n", fmtInt(int64(t.Subs)), t.Target, t.Rep, fmtInt(int64(t.Served)),
+			fmtInt(t.Events), fmtInt(t.Delivered), fmtInt(t.Lost), fmtRate(t.EventsPerSec), fmtLatency(&t), t.TxPerSec, t.Load, ends)
 	}
-	w("\n\"lost\" counts only what subscribed connections missed; a refused subscriber (\"served\" below ")
-	w("\"subscribers\") got nothing at all.\n\n")
+	w("\n</details>\n\n")
+}
+
+// realAgg is one (subscribers, target) of section 3 over its runs.
+type realAgg struct {
+	subs                    int
+	target                  string
+	served                  int
+	events, delivered, lost int64
+	lostRuns                string
+	rate, rateMin, rateMax  float64
+	latP50, latP99, latMax  float64
+	txRate, cpu             float64
+	ends, setup             map[string]int
+}
+
+func aggregateReal(res *Results) []realAgg {
+	var out []realAgg
+	index := map[string]int{}
+	group := map[string][]Trial{}
+	for _, t := range res.Real {
+		k := fmt.Sprintf("%d/%s", t.Subs, t.Target)
+		if _, ok := index[k]; !ok {
+			index[k] = len(out)
+			out = append(out, realAgg{subs: t.Subs, target: t.Target, served: t.Served, rateMin: math.Inf(1),
+				ends: map[string]int{}, setup: map[string]int{}})
+		}
+		group[k] = append(group[k], t)
+	}
+	for k, ts := range group {
+		a := &out[index[k]]
+		var rates, p50s, txRates, cpus []float64
+		var lostRuns []string
+		for _, t := range ts {
+			a.served = min(a.served, t.Served)
+			a.events += t.Events
+			a.delivered += t.Delivered
+			a.lost += t.Lost
+			lostRuns = append(lostRuns, fmtInt(t.Lost))
+			rates = append(rates, t.EventsPerSec)
+			a.rateMin, a.rateMax = min(a.rateMin, t.EventsPerSec), max(a.rateMax, t.EventsPerSec)
+			if t.LatMax > 0 {
+				p50s = append(p50s, t.LatP50)
+			}
+			a.latP99, a.latMax = max(a.latP99, t.LatP99), max(a.latMax, t.LatMax)
+			txRates = append(txRates, t.TxPerSec)
+			cpus = append(cpus, t.ServerCPUPerEvent)
+			for e, n := range t.Ends {
+				a.ends[e] += n
+			}
+			for e, n := range t.SetupErrors {
+				a.setup[e] += n
+			}
+		}
+		a.lostRuns = strings.Join(lostRuns, ", ")
+		a.rate = bench.Percentile(rates, 50)
+		if len(p50s) > 0 {
+			a.latP50 = bench.Percentile(p50s, 50)
+		}
+		a.txRate = bench.Percentile(txRates, 50)
+		a.cpu = bench.Percentile(cpus, 50)
+	}
+	return out
+}
+
+func maxRep(res *Results) int {
+	n := 1
+	for _, t := range res.Real {
+		n = max(n, t.Rep)
+	}
+	return n
 }
 
 func txRateSection(w func(string, ...any), res *Results) {
@@ -566,9 +664,9 @@ func throughputPlot(res *Results) string {
 		{TargetCometBFTRaised, "CometBFT raised, real txs", "#8c564b"},
 	} {
 		s := bench.Series{Name: c.name, Color: c.color}
-		for _, t := range res.Real {
-			if t.Target == c.target && t.EventsPerSec > 0 {
-				s.Points = append(s.Points, [2]float64{float64(t.Subs), t.EventsPerSec})
+		for _, a := range aggregateReal(res) {
+			if a.target == c.target && a.rate > 0 {
+				s.Points = append(s.Points, [2]float64{float64(a.subs), a.rate})
 			}
 		}
 		p.Series = append(p.Series, s)

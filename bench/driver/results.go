@@ -58,7 +58,8 @@ const (
 type Trial struct {
 	Target   string        `json:"target"`
 	Kind     string        `json:"kind"`
-	Subs     int           `json:"subs"`   // asked for
+	Subs     int           `json:"subs"` // asked for
+	Rep      int           `json:"rep,omitempty"`
 	Served   int           `json:"served"` // connected and subscribed
 	Txs      int           `json:"txs"`    // per block (synthetic); 0 for real txs
 	Blocks   int           `json:"blocks"` // blocks holding events
