@@ -15,13 +15,15 @@ import (
 // writer (the ABCI middleware, after Commit) appends; any number of Readers
 // follow at their own pace without the writer ever waiting for them: an
 // Append costs the same whatever the number or speed of readers, and readers
-// learn of it by the closing of a channel (Wait).
+// learn of it by the closing of a channel (Wait). Readers never take the
+// writer's lock, and the channel is closed off the writer's goroutine,
+// since waking N readers costs O(N).
 type Log struct {
 	store  Store
 	logger hclog.Logger
 
-	mu   sync.Mutex // serialises Append and guards wake
-	wake chan struct{}
+	mu   sync.Mutex                    // serialises Append
+	wake atomic.Pointer[chan struct{}] // closed by the next Append
 	// first is the height of the first block ever appended (0 before), where
 	// a reader made on the empty log starts, so that it too gets a
 	// *PrunedError, not a silent gap, when it falls behind before its first
@@ -37,7 +39,10 @@ func NewLog(store Store, logger hclog.Logger) (*Log, error) {
 	if logger == nil {
 		logger = hclog.NewNullLogger()
 	}
-	return &Log{store: store, logger: logger.Named("eventlog"), wake: make(chan struct{})}, nil
+	l := &Log{store: store, logger: logger.Named("eventlog")}
+	wake := make(chan struct{})
+	l.wake.Store(&wake)
+	return l, nil
 }
 
 // Append adds a committed block and wakes the readers. A height at or below
@@ -70,18 +75,16 @@ func (l *Log) Append(b *Block) (added bool, err error) {
 		return false, fmt.Errorf("append height %d: %w", b.Height, err)
 	}
 	l.first.CompareAndSwap(0, b.Height)
-	close(l.wake)
-	l.wake = make(chan struct{})
+	next := make(chan struct{})
+	old := l.wake.Swap(&next)
+	// close readies every waiting reader, O(N): not on Commit's goroutine.
+	go close(*old)
 	return true, nil
 }
 
 // Wait returns a channel closed by the next successful Append. Take it
 // before checking for a block, so that an Append in between is not missed.
-func (l *Log) Wait() <-chan struct{} {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.wake
-}
+func (l *Log) Wait() <-chan struct{} { return *l.wake.Load() }
 
 // Get returns the block at height h (see Store.Get for the errors).
 func (l *Log) Get(h int64) (*Block, error) { return l.store.Get(h) }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -36,7 +37,10 @@ func TestLogAppendWakesEveryTime(t *testing.T) {
 		if !added || err != nil {
 			t.Fatalf("Append(%d) = %v, %v; want true, nil", h, added, err)
 		}
-		if !isClosed(wake) {
+		// The channel is closed off the appender's goroutine: wait for it.
+		select {
+		case <-wake:
+		case <-time.After(10 * time.Second):
 			t.Fatalf("Append(%d) did not close the channel Wait returned before it", h)
 		}
 		if got, err := l.Get(h); got != b || err != nil {
