@@ -66,6 +66,10 @@ func New(cfg Config) (*Server, error) {
 	s.upgrader = websocket.Upgrader{
 		HandshakeTimeout:  cfg.HandshakeTimeout,
 		EnableCompression: cfg.EnableCompression,
+		// Client messages are read only to be discarded: a small buffer
+		// (instead of the 4 KiB one net/http used) keeps idle
+		// subscribers cheap.
+		ReadBufferSize: 512,
 		// Subscribers write through the pre-framed path; gorilla's own
 		// buffer is only borrowed for control frames, so pool it.
 		WriteBufferPool: &sync.Pool{},
