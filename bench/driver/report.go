@@ -106,7 +106,7 @@ func targets(res *Results) []targetRow {
 			}
 			found = true
 			ratio := top.Metrics["ns/op"] / base.Metrics["ns/op"]
-			parts = append(parts, fmt.Sprintf("%s store, %s-tx blocks: %s with 0 subscribers, %s with 10,000 (%.0fx)",
+			parts = append(parts, fmt.Sprintf("%s store, %s-tx blocks: %s with 0 subscribers, %s with 10,000 (x%.0f)",
 				store, txs, fmtNs(base.Metrics["ns/op"]), fmtNs(top.Metrics["ns/op"]), ratio))
 			if top.Metrics["ns/op"] > 2*base.Metrics["ns/op"]+10_000 {
 				verdict = "**missed**: Commit grows with the subscribers parked on the log (see Findings)"
@@ -119,7 +119,7 @@ func targets(res *Results) []targetRow {
 	var insitu []string
 	for _, t := range res.FanOut {
 		if t.Target == TargetStream && t.Kind == KindPaced && t.Txs == 1 {
-			insitu = append(insitu, fmt.Sprintf("%s subscribers: %s (max %s)", fmtInt(int64(t.Subs)), fmtNs(1000*t.HandoffP50), fmtNs(1000*t.HandoffMax)))
+			insitu = append(insitu, fmt.Sprintf("N=%s: %s (max %s)", fmtInt(int64(t.Subs)), fmtNs(1000*t.HandoffP50), fmtNs(1000*t.HandoffMax)))
 		}
 	}
 	if len(insitu) > 0 {
@@ -199,20 +199,20 @@ func targets(res *Results) []targetRow {
 			if target == TargetCometBFTRaised {
 				label = "raised"
 			}
-			ratios = append(ratios, fmt.Sprintf("%s subs, %s limits: %s", fmtInt(int64(subs)), label, fmtRatio(ratio)))
+			ratios = append(ratios, fmt.Sprintf("N=%s, %s limits: %s", fmtInt(int64(subs)), label, fmtRatio(ratio)))
 		}
 	}
 	if any {
 		v := "met"
 		if !allMet {
-			v = "**missed** where below 10x (see section 3 and Findings: where cometstream delivers each block in milliseconds, its events/s is the chain's own rate)"
+			v = "**missed** where below 10x (see section 3 and Findings)"
 		}
 		rows = append(rows, targetRow{"delivered events/s >= 10x CometBFT `/websocket` at the same subscriber count (real txs, medians)", strings.Join(ratios, "; "), v})
 	}
 
 	// >= half of the floor.
 	var fracs []string
-	minFrac := math.Inf(1)
+	minFrac, met, total := math.Inf(1), 0, 0
 	for _, t := range res.FanOut {
 		if t.Target != TargetStream || t.Kind != KindBurst {
 			continue
@@ -223,37 +223,46 @@ func targets(res *Results) []targetRow {
 		}
 		frac := t.EventsPerSec / f.EventsPerSec
 		minFrac = min(minFrac, frac)
-		if t.Subs*t.Txs >= 100_000 {
-			fracs = append(fracs, fmt.Sprintf("%s x %s: %.0f%%", fmtInt(int64(t.Subs)), fmtInt(int64(t.Txs)), 100*frac))
+		total++
+		cell := fmt.Sprintf("%s x %s: %.0f%%", fmtInt(int64(t.Subs)), fmtInt(int64(t.Txs)), 100*frac)
+		if frac >= 0.5 {
+			met++
+		} else {
+			cell = "**" + cell + "**"
 		}
+		fracs = append(fracs, cell)
 	}
-	if !math.IsInf(minFrac, 1) {
+	if total > 0 {
 		v := "met"
-		if minFrac < 0.5 {
-			v = fmt.Sprintf("**missed** in places: lowest %.0f%% (see the fan-out table)", 100*minFrac)
+		if met < total {
+			v = fmt.Sprintf("**missed** in %d of %d (lowest %.0f%%, %.0f%% short of half): see Findings", total-met, total, 100*minFrac, 100*(0.5-minFrac))
 		}
-		rows = append(rows, targetRow{">= half of the raw-socket floor (burst events/s)", "subscribers x txs/block with >= 100k events per block: " + strings.Join(fracs, "; "), v})
+		rows = append(rows, targetRow{">= half of the raw-socket floor (burst events/s, subscribers x txs/block)", strings.Join(fracs, "; "), v})
 	}
 
-	// <= 16 KiB per idle subscriber.
+	// <= 16 KiB per idle subscriber. The verdict takes the precise
+	// measurements: go test's (clients outside the process's heap) and the
+	// node's at its largest subscriber count, where the rest of the node's
+	// heap, which moves by megabytes as the chain runs, weighs least.
 	var mem []string
-	worst := 0.0
+	worst, top := 0.0, Memory{}
 	for _, im := range res.IdleMemory {
-		if im.Subs >= 1000 {
-			mem = append(mem, fmt.Sprintf("%s B with %s subscribers (node process)", fmtInt(int64(math.Round(im.BytesPerSub))), fmtInt(int64(im.Subs))))
-			worst = max(worst, im.BytesPerSub)
+		mem = append(mem, fmt.Sprintf("%s B with %s subscribers (node process)", fmtInt(int64(math.Round(im.BytesPerSub))), fmtInt(int64(im.Subs))))
+		if im.Subs > top.Subs {
+			top = im
 		}
 	}
+	worst = top.BytesPerSub
 	if l, ok := goBenchByName(res, "BenchmarkSubscriberMemory/")["idle"]; ok {
 		mem = append(mem, fmt.Sprintf("%s B (go test, 1,000 subscribers)", fmtInt(int64(math.Round(l.Metrics["B/sub"])))))
 		worst = max(worst, l.Metrics["B/sub"])
 	}
 	if len(mem) > 0 {
-		v := "met"
+		v := fmt.Sprintf("met, %s B under at the worst (see Findings for a 3.5 KiB cut)", fmtInt(int64(16<<10-worst)))
 		if worst > 16<<10 {
 			v = fmt.Sprintf("**missed** by %s B (see Findings)", fmtInt(int64(worst-16<<10)))
 		}
-		rows = append(rows, targetRow{"<= 16 KiB (16,384 B) per idle subscriber (Go heap + stacks)", strings.Join(mem, "; "), v})
+		rows = append(rows, targetRow{"<= 16 KiB (16,384 B) per idle subscriber (Go heap + stacks; the verdict takes go test and the largest count)", strings.Join(mem, "; "), v})
 	}
 	return rows
 }
