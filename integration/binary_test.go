@@ -63,7 +63,14 @@ type proc struct {
 // startProc runs the binary with args, its output captured for failures.
 func startProc(t *testing.T, bin string, args ...string) *proc {
 	t.Helper()
+	return startProcEnv(t, bin, nil, args...)
+}
+
+// startProcEnv is startProc with extra environment entries.
+func startProcEnv(t *testing.T, bin string, env []string, args ...string) *proc {
+	t.Helper()
 	p := &proc{cmd: exec.Command(bin, args...), logs: &lockedBuffer{}}
+	p.cmd.Env = append(os.Environ(), env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -3,7 +3,6 @@ package integration_test
 import (
 	"context"
 	"errors"
-	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -48,22 +47,7 @@ func newBinaryNode(t *testing.T) *binaryNode {
 // startWithEnv runs the node with extra environment entries.
 func (n *binaryNode) startWithEnv(t *testing.T, env ...string) {
 	t.Helper()
-	p := &proc{cmd: exec.Command(n.bin, append([]string{"start"}, n.flags...)...), logs: &lockedBuffer{}}
-	p.cmd.Env = append(os.Environ(), env...)
-	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if p.cmd.ProcessState == nil {
-			_ = p.cmd.Process.Kill()
-			_ = p.cmd.Wait()
-		}
-		if t.Failed() {
-			t.Logf("node output:\n%s", p.logs.tail(40))
-		}
-	})
-	n.proc = p
+	n.proc = startProcEnv(t, n.bin, env, append([]string{"start"}, n.flags...)...)
 }
 
 func (n *binaryNode) height() int64 {
