@@ -13,14 +13,16 @@ import (
 // parked readers. Only the publishing call is timed, as in
 // abci.BenchmarkCommitHandoff.
 //
-//   - close-in-append is events.Log's: Append closes the wake channel and
-//     makes a new one under the log's mutex, and a reader takes the channel
-//     (Wait) under the same mutex. Go's close readies every waiting
+//   - close-in-append is events.Log's design before commit 7e839d0: Append
+//     closes the wake channel and makes a new one under the log's mutex, and
+//     a reader takes the channel (Wait) under the same mutex. Go's close readies every waiting
 //     goroutine in the closing one, so the caller (Commit) pays for each
 //     reader, then meets them all on the mutex.
 //   - notifier: Append stores the block and makes a non-blocking send to a
 //     notifier goroutine, which swaps and closes the channel; Wait is an
 //     atomic load. The caller's cost no longer depends on the readers.
+//     (events.Log now swaps the channel itself and closes the old one on a
+//     goroutine of its own: the same effect.)
 func BenchmarkWakeReaders(b *testing.B) {
 	designs := []struct {
 		name string

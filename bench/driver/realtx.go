@@ -232,7 +232,8 @@ func (r *runner) txRate(ctx context.Context, n *benchNode, label string, src *tx
 		default:
 		}
 		if target >= 0 && time.Since(lastCommit) > 30*time.Second {
-			r.note("%s: %d of %d accepted transactions committed, then none for 30 s (the chain stalled)", label, committed, target)
+			r.note("%s: %d of %d accepted transactions committed, then none for 30 s: the chain stalled, or CometBFT "+
+				"dropped checked transactions because its mempool filled meanwhile", label, committed, target)
 			break
 		}
 		if time.Now().After(deadline) {

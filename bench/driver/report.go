@@ -31,6 +31,11 @@ func report(res *Results, cfg Config, findings string) string {
 			w("![%s](%s)\n\n", strings.TrimSuffix(filepath.Base(img), ".svg"), relTo(cfg.Doc, img))
 		}
 	}
+	if cfg.SVGThroughput != "" {
+		w("Throughput: bursts of synthetic blocks (section 2; the floor dashed) and, for the real-transaction ")
+		w("lines, the medians of section 3. Latency: paced synthetic blocks, p99 of Commit to a subscriber's ")
+		w("receipt of a block's last message.\n\n")
+	}
 
 	w("## The run\n\n")
 	w("| | |\n|---|---|\n")
@@ -40,7 +45,11 @@ func report(res *Results, cfg Config, findings string) string {
 		dirty = " (with uncommitted changes to tracked files)"
 	}
 	w("| commit | `%s`%s |\n", m.Commit, dirty)
-	w("| command | `%s` |\n", res.Command)
+	if res.Command == "bin/benchrun" {
+		w("| command | `make bench` (builds `bin/benchrun` and runs it with no arguments) |\n")
+	} else {
+		w("| command | `%s` |\n", res.Command)
+	}
 	w("| started | %s, took %s |\n", res.Started.Format(time.RFC3339), res.Duration)
 	w("| load average (1, 5, 15 min) | %s before, %s after: the machine was shared with other work, so absolute numbers are noisy; each comparison below was measured back to back in the same run |\n\n", m.LoadBefore, m.LoadAfter)
 
@@ -73,7 +82,11 @@ func report(res *Results, cfg Config, findings string) string {
 	}
 
 	w("## Reproduce\n\n")
-	w("```sh\n%s\n```\n\n", res.Command)
+	cmd := res.Command
+	if cmd == "bin/benchrun" {
+		cmd = "make bench"
+	}
+	w("```sh\n%s\n```\n\n", cmd)
 	w("`make bench` builds `bin/benchrun` and runs it: the Go benchmarks, then the load driver, then this file, ")
 	w("`bench/results.json` (the raw results) and the plots. `bin/benchrun -render` writes this file again from ")
 	w("`bench/results.json` without a run. The Go benchmarks run alone with the commands below. Iterations and ")
@@ -272,7 +285,7 @@ func targets(res *Results) []targetRow {
 		worst = max(worst, l.Metrics["B/sub"])
 	}
 	if len(mem) > 0 {
-		v := fmt.Sprintf("met, %s B under at the worst (see Findings for a 3.5 KiB cut)", fmtInt(int64(16<<10-worst)))
+		v := fmt.Sprintf("met, %s B under at the worst (see Findings)", fmtInt(int64(16<<10-worst)))
 		if worst > 16<<10 {
 			v = fmt.Sprintf("**missed** by %s B (see Findings)", fmtInt(int64(worst-16<<10)))
 		}
@@ -429,8 +442,9 @@ func realSection(w func(string, ...any), res *Results) {
 	w("\"default limits\" is CometBFT's configuration as shipped (100 subscription clients, 200-event buffers, 900 ")
 	w("connections); \"limits raised\" is a second node with `max_open_connections = 0`, ")
 	w("`max_subscription_clients = 20000`, `experimental_subscription_buffer_size = 10000` and ")
-	w("`experimental_websocket_write_buffer_size = 10000`. Events/s here is bounded by the chain's own rate: ")
-	w("at a few subscribers both streams deliver every event as it is committed.\n\n")
+	w("`experimental_websocket_write_buffer_size = 10000`. Events/s = events delivered / (last receipt - first ")
+	w("commit): where a trial's transactions land in two blocks a second apart, a stream that delivers each block ")
+	w("at once shows the chain's rate, not its own.\n\n")
 	w("Each configuration ran %d times, interleaved (cometstream, then CometBFT, then again); the table gives ", maxRep(res))
 	w("the medians of events/s, latency p50 and chain tx/s, the worst p99 and max, and the sums of events; every ")
 	w("run is in the table after it.\n\n")
@@ -627,13 +641,14 @@ func proposalsSection(w func(string, ...any), res *Results) {
 	if len(wake) == 0 && len(frames) == 0 {
 		return
 	}
-	w("## 8. Two changes, measured before they are made\n\n")
-	w("Benchmarks in `bench/` (handoff_test.go, encode_test.go) of the changes proposed under Findings, beside ")
-	w("the current design, so the gain is known before the change.\n\n")
+	w("## 8. Hot-path changes, measured beside the design they replace\n\n")
+	w("Benchmarks in `bench/` (handoff_test.go, encode_test.go) of the changes under Findings, so that the gain is ")
+	w("known before (or without) the change.\n\n")
 	if len(wake) > 0 {
 		w("`BenchmarkWakeReaders`: the time the publishing call spends waking N parked readers. `close-in-append` is ")
-		w("`events.Log`'s design (close the wake channel under the log's mutex, in the caller, that is in Commit); ")
-		w("`notifier` hands the close to a goroutine of the log's own and makes `Wait` an atomic load.\n\n")
+		w("`events.Log`'s design before commit 7e839d0 (close the wake channel in the caller, that is in Commit, under ")
+		w("the log's mutex, which `Wait` took too); `notifier` closes it on another goroutine and makes `Wait` an ")
+		w("atomic load, as `events.Log` has done since 7e839d0.\n\n")
 		w("| design | 0 readers | 1,000 | 10,000 |\n|---|---|---|---|\n")
 		for _, d := range []string{"close-in-append", "notifier"} {
 			w("| %s |", d)
@@ -672,7 +687,7 @@ func throughputPlot(res *Results) string {
 	colors := map[int]string{1: "#9467bd", 100: "#1f77b4", 1000: "#d62728"}
 	for _, txs := range []int{100, 1000} {
 		for _, target := range []string{TargetStream, TargetFloor} {
-			s := bench.Series{Name: fmt.Sprintf("%s, %d txs/block", target, txs), Color: colors[txs], Dashed: target == TargetFloor}
+			s := bench.Series{Name: fmt.Sprintf("%s, %s/block", target, plural(txs, "tx")), Color: colors[txs], Dashed: target == TargetFloor}
 			for _, t := range res.FanOut {
 				if t.Target == target && t.Kind == KindBurst && t.Txs == txs {
 					s.Points = append(s.Points, [2]float64{float64(t.Subs), t.EventsPerSec})
@@ -702,7 +717,7 @@ func latencyPlot(res *Results) string {
 	colors := map[int]string{1: "#9467bd", 100: "#1f77b4", 1000: "#d62728"}
 	for _, txs := range []int{1, 100, 1000} {
 		for _, target := range []string{TargetStream, TargetFloor} {
-			s := bench.Series{Name: fmt.Sprintf("%s, %d txs/block", target, txs), Color: colors[txs], Dashed: target == TargetFloor}
+			s := bench.Series{Name: fmt.Sprintf("%s, %s/block", target, plural(txs, "tx")), Color: colors[txs], Dashed: target == TargetFloor}
 			for _, t := range res.FanOut {
 				if t.Target == target && t.Kind == KindPaced && t.Txs == txs && t.LatP99 > 0 {
 					s.Points = append(s.Points, [2]float64{float64(t.Subs), t.LatP99})
@@ -785,6 +800,13 @@ func relTo(doc, file string) string {
 		return rel
 	}
 	return file
+}
+
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return fmtInt(int64(n)) + " " + unit + "s"
 }
 
 func fmtLatency(t *Trial) string {
