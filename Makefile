@@ -4,7 +4,7 @@
 #   make test   every test (installs what the tests need first), the local
 #               testnet suite included (make test-testnet alone)
 #   make proto  regenerate the Go code of proto/*.proto (committed)
-#   make bench  benchmarks: writes docs/benchmarks.md and its plots (~10 min)
+#   make bench  benchmarks: writes docs/benchmarks.md and its plots (~6 min)
 
 GO        ?= go
 BIN       := bin/cometstream
