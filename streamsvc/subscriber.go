@@ -40,6 +40,7 @@ type subscriber struct {
 	// mistaken for a slow client.
 	live   bool
 	batch  net.Buffers
+	out    net.Buffers     // what flush is writing; see flush
 	blocks []*events.Block // the blocks gathered into batch, for metrics
 }
 
@@ -173,7 +174,9 @@ const maxBatchBlocks = 256
 // a protocol error) land inside one of ours: Go serialises Write calls on a
 // connection.
 func (s *subscriber) flush() bool {
-	bufs := s.batch
+	// WriteTo consumes the slice it is called on: hand it a copy of the
+	// header kept in the subscriber, so the call allocates nothing.
+	s.out = s.batch
 	_ = s.raw.SetWriteDeadline(time.Now().Add(s.srv.cfg.WriteTimeout))
 	msgs, bytes := len(s.batch), 0
 	for _, b := range s.batch {
@@ -185,7 +188,7 @@ func (s *subscriber) flush() bool {
 			msgs += s.cache.count(b)
 		}
 	}
-	_, err := bufs.WriteTo(s.raw)
+	_, err := s.out.WriteTo(s.raw)
 	clear(s.batch)
 	s.batch = s.batch[:0]
 	if err != nil {
