@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,6 +24,8 @@ import (
 
 	"github.com/cometstream/cometstream/streamsvc"
 )
+
+var prometheusNodeRan atomic.Bool
 
 // writeCert writes a self-signed certificate for 127.0.0.1 and returns its
 // files and a pool that trusts it.
@@ -55,6 +58,11 @@ func writeCert(t *testing.T, dir string) (certFile, keyFile string, pool *x509.C
 func TestSecuredNodeHealthAndMetrics(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a node")
+	}
+	// CometBFT registers its Prometheus metrics in the default registry and
+	// panics on a second registration: once per test process (-count=N).
+	if prometheusNodeRan.Swap(true) {
+		t.Skip("a node with Prometheus on already ran in this process")
 	}
 	dir := t.TempDir()
 	certFile, keyFile, pool := writeCert(t, dir)
