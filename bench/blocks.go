@@ -4,10 +4,10 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"time"
 
 	"github.com/cometstream/cometstream/events"
+	"github.com/cometstream/cometstream/streamsvc"
 )
 
 // syntheticKey is a real base58 ed25519 public key, so that events carry
@@ -39,39 +39,5 @@ func digest(run string, h int64, i int) []byte {
 }
 
 // TxFrames returns b's valid_transactions messages as the stream server
-// writes them: one unmasked text frame per transaction, back to back. A
-// test holds it equal to what a streamsvc.Server sends.
-func TxFrames(b *events.Block) []byte {
-	type txMessage struct {
-		TransactionID string   `json:"transaction_id"`
-		AssetID       string   `json:"asset_id"`
-		AssetIDs      []string `json:"asset_ids"`
-		Height        int64    `json:"height"`
-	}
-	var out []byte
-	for i := range b.Txs {
-		tx := &b.Txs[i]
-		body, err := json.Marshal(txMessage{TransactionID: tx.ID, AssetID: tx.AssetIDs[0], AssetIDs: tx.AssetIDs, Height: b.Height})
-		if err != nil {
-			panic(err) // strings and an int always encode
-		}
-		out = appendTextFrame(out, body)
-	}
-	return out
-}
-
-// appendTextFrame appends a final, unmasked text frame (RFC 6455 5.2).
-func appendTextFrame(dst, payload []byte) []byte {
-	n := len(payload)
-	switch {
-	case n < 126:
-		dst = append(dst, 0x81, byte(n))
-	case n <= 0xFFFF:
-		dst = append(dst, 0x81, 126)
-		dst = binary.BigEndian.AppendUint16(dst, uint16(n))
-	default:
-		dst = append(dst, 0x81, 127)
-		dst = binary.BigEndian.AppendUint64(dst, uint64(n))
-	}
-	return append(dst, payload...)
-}
+// writes them (streamsvc.TxFrames), so the floor sends the same bytes.
+func TxFrames(b *events.Block) []byte { return streamsvc.TxFrames(b) }

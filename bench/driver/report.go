@@ -665,8 +665,8 @@ func proposalsSection(w func(string, ...any), res *Results) {
 	}
 	if len(frames) > 0 {
 		w("`BenchmarkTxFrames`: a block's `valid_transactions` frames made with `json.Marshal` per transaction into a ")
-		w("growing slice (streamsvc's way) or appended directly into a slice sized once, with `json.Marshal` kept for ")
-		w("strings that need escaping (the test holds both byte-equal).\n\n")
+		w("growing slice (streamsvc's way before b6fb159) or by `streamsvc.TxFrames`, which appends the JSON into a ")
+		w("slice sized once, with `json.Marshal` kept for strings that need escaping (the test holds both byte-equal).\n\n")
 		w("| way | txs/block | per block | per tx | allocs/block | bytes allocated/block |\n|---|---|---|---|---|---|\n")
 		for _, impl := range []string{"json-marshal", "append"} {
 			for _, txs := range []string{"1", "100", "1000"} {
