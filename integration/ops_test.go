@@ -1,17 +1,9 @@
 package integration_test
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"io"
-	"math/big"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -22,34 +14,11 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/cometstream/cometstream/internal/testcert"
 	"github.com/cometstream/cometstream/streamsvc"
 )
 
 var prometheusNodeRan atomic.Bool
-
-// writeCert writes a self-signed certificate for 127.0.0.1 and returns its
-// files and a pool that trusts it.
-func writeCert(t *testing.T, dir string) (certFile, keyFile string, pool *x509.CertPool) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "127.0.0.1"},
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kb, _ := x509.MarshalECPrivateKey(key)
-	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	_ = os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
-	_ = os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600)
-	leaf, _ := x509.ParseCertificate(der)
-	pool = x509.NewCertPool()
-	pool.AddCert(leaf)
-	return certFile, keyFile, pool
-}
 
 // TestSecuredNodeHealthAndMetrics runs a node with wss, bearer tokens and
 // HTTPS on the Web API, and CometBFT's Prometheus listener on: the stream
@@ -65,7 +34,9 @@ func TestSecuredNodeHealthAndMetrics(t *testing.T) {
 		t.Skip("a node with Prometheus on already ran in this process")
 	}
 	dir := t.TempDir()
-	certFile, keyFile, pool := writeCert(t, dir)
+	cert := testcert.New(t, "127.0.0.1")
+	certFile, keyFile := cert.Write(t, dir)
+	pool := cert.Pool
 	tokens := filepath.Join(dir, "tokens")
 	if err := os.WriteFile(tokens, []byte("ops-token-0123456789abcdef\n"), 0o600); err != nil {
 		t.Fatal(err)

@@ -1,52 +1,28 @@
 package tlsreload_test
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/cometstream/cometstream/internal/testcert"
 	"github.com/cometstream/cometstream/tlsreload"
 )
 
-// writePair writes a self-signed certificate for name and returns its DER.
+// writePair writes a self-signed certificate for name, dated mod, and
+// returns its DER.
 func writePair(t *testing.T, dir, name string, mod time.Time) []byte {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: name},
-		DNSNames: []string{name}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kb, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, keyf := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if err := os.WriteFile(cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyf, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range []string{cert, keyf} {
+	c := testcert.New(t, name)
+	certFile, keyFile := c.Write(t, dir)
+	for _, f := range []string{certFile, keyFile} {
 		if err := os.Chtimes(f, mod, mod); err != nil {
 			t.Fatal(err)
 		}
 	}
-	return der
+	return c.DER
 }
 
 func served(t *testing.T, c *tlsreload.Cert) []byte {
