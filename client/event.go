@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+
+	"github.com/cometstream/cometstream/wire"
 )
 
 // Event is one delivered message: Tx on valid_transactions, Block on
@@ -25,19 +27,10 @@ func (e Event) Height() int64 {
 }
 
 // TxEvent is a valid_transactions message. Its JSON form is the message's.
-type TxEvent struct {
-	TransactionID string   `json:"transaction_id"`
-	AssetID       string   `json:"asset_id"`
-	AssetIDs      []string `json:"asset_ids"`
-	Height        int64    `json:"height"`
-}
+type TxEvent = wire.TxMessage
 
 // BlockEvent is a valid_blocks message. Its JSON form is the message's.
-type BlockEvent struct {
-	Height         int64    `json:"height"`
-	Hash           string   `json:"hash"`
-	TransactionIDs []string `json:"transaction_ids"`
-}
+type BlockEvent = wire.BlockMessage
 
 // errProtocol marks a message or sequence the contract does not allow; the
 // connection is replaced.

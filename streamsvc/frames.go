@@ -9,21 +9,8 @@ import (
 	"sync"
 
 	"github.com/cometstream/cometstream/events"
+	"github.com/cometstream/cometstream/wire"
 )
-
-// Message bodies. Field order is the order clients see.
-type txMessage struct {
-	TransactionID string   `json:"transaction_id"`
-	AssetID       string   `json:"asset_id"`
-	AssetIDs      []string `json:"asset_ids"`
-	Height        int64    `json:"height"`
-}
-
-type blockMessage struct {
-	Height         int64    `json:"height"`
-	Hash           string   `json:"hash"`
-	TransactionIDs []string `json:"transaction_ids"`
-}
 
 // frames is a block's messages for one stream, each already framed as an
 // unmasked WebSocket text frame and laid back to back, ready for the socket.
@@ -81,7 +68,7 @@ func appendTxMessage(dst []byte, tx *events.Tx, height int64) []byte {
 		plain = plain && isPlainJSON(a)
 	}
 	if !plain { // ids of other applications may need escaping
-		body, _ := json.Marshal(txMessage{TransactionID: tx.ID, AssetID: assets[0], AssetIDs: assets, Height: height})
+		body, _ := json.Marshal(wire.TxMessage{TransactionID: tx.ID, AssetID: assets[0], AssetIDs: assets, Height: height})
 		return append(dst, body...)
 	}
 	dst = append(dst, `{"transaction_id":"`...)
@@ -121,7 +108,7 @@ func encodeBlock(b *events.Block, frame frameFunc) frames {
 	for i := range b.Txs {
 		ids[i] = b.Txs[i].ID
 	}
-	body, _ := json.Marshal(blockMessage{
+	body, _ := json.Marshal(wire.BlockMessage{
 		Height:         b.Height,
 		Hash:           strings.ToUpper(hex.EncodeToString(b.Hash)),
 		TransactionIDs: ids,

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/cometstream/cometstream/events"
+	"github.com/cometstream/cometstream/wire"
 )
 
 // TestTxMessageMatchesMarshal holds the hand-written encoder to
@@ -25,7 +26,7 @@ func TestTxMessageMatchesMarshal(t *testing.T) {
 			if len(assets) == 0 {
 				assets = []string{tx.ID}
 			}
-			want, _ := json.Marshal(txMessage{TransactionID: tx.ID, AssetID: assets[0], AssetIDs: assets, Height: height})
+			want, _ := json.Marshal(wire.TxMessage{TransactionID: tx.ID, AssetID: assets[0], AssetIDs: assets, Height: height})
 			if got := appendTxMessage(nil, &tx, height); !bytes.Equal(got, want) {
 				t.Errorf("tx %q height %d:\n got %s\nwant %s", tx.ID, height, got, want)
 			}

@@ -3,6 +3,8 @@ package clienttest
 import (
 	"fmt"
 	"slices"
+
+	"github.com/cometstream/cometstream/wire"
 )
 
 // Tx is a valid transaction of a block, with what filters match on.
@@ -70,20 +72,11 @@ func (f Filter) Match(tx Tx) bool {
 		anyOf(f.Operations, []string{tx.Operation})
 }
 
-// TxMessage and BlockMessage are the wire messages, in the field order the
-// node sends.
-type TxMessage struct {
-	TransactionID string   `json:"transaction_id"`
-	AssetID       string   `json:"asset_id"`
-	AssetIDs      []string `json:"asset_ids"`
-	Height        int64    `json:"height"`
-}
-
-type BlockMessage struct {
-	Height         int64    `json:"height"`
-	Hash           string   `json:"hash"`
-	TransactionIDs []string `json:"transaction_ids"`
-}
+// TxMessage and BlockMessage are the wire messages the node sends.
+type (
+	TxMessage    = wire.TxMessage
+	BlockMessage = wire.BlockMessage
+)
 
 // Messages is what a subscriber of stream receives for the blocks, in
 // order: one TxMessage per matching transaction, or one BlockMessage per
