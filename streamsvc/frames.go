@@ -158,9 +158,6 @@ func newFrameCache(size int, encode func(*events.Block) frames) *frameCache {
 	return &frameCache{encode: encode, slots: make([]*cacheEntry, size)}
 }
 
-// count returns how many messages b's frames hold (its txs, or one block).
-func (c *frameCache) count(b *events.Block) int { return len(c.get(b).ends) }
-
 func (c *frameCache) get(b *events.Block) frames {
 	i := int(uint64(b.Height) % uint64(len(c.slots)))
 	c.mu.Lock()

@@ -251,6 +251,9 @@ func TestZeroWindowClientCostsNothing(t *testing.T) {
 	// The server drops the stalled client once a write blocks past
 	// WriteTimeout (its reader is held, so watch the server's side).
 	waitFor(t, func() bool { return testutil.ToFloat64(m.Closed.WithLabelValues("write_failed")) == 1 })
+	if sent := testutil.ToFloat64(m.Events); sent < blocks*perBlock {
+		t.Errorf("events_sent_total = %v, want at least the %d the reader got", sent, blocks*perBlock)
+	}
 	runtime.GC()
 	var after runtime.MemStats
 	runtime.ReadMemStats(&after)

@@ -74,7 +74,7 @@ func (s *subscriber) run() string {
 
 	for {
 		wake := s.srv.cfg.Log.Wait()
-		n, more, err := s.gather()
+		n, msgs, more, err := s.gather()
 		switch {
 		case errors.Is(err, events.ErrPruned):
 			s.logger.Info("closing subscriber behind the log's oldest block", "error", err, "resume", s.resume)
@@ -91,7 +91,7 @@ func (s *subscriber) run() string {
 			if s.reader.NextHeight() > 0 {
 				s.resume = s.reader.NextHeight()
 			}
-		} else if !s.flush() {
+		} else if !s.flush(msgs, n) {
 			return "write_failed"
 		}
 		if more {
@@ -133,18 +133,18 @@ var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); retu
 // filtered replay may read many blocks that yield nothing). more reports
 // that it stopped at a cap rather than at the newest block, which marks
 // the subscriber live.
-func (s *subscriber) gather() (size int, more bool, err error) {
+func (s *subscriber) gather() (size, msgs int, more bool, err error) {
 	for range maxBatchBlocks {
 		if size >= s.srv.cfg.MaxBatchBytes {
-			return size, true, nil
+			return size, msgs, true, nil
 		}
 		b, err := s.reader.TryNext()
 		if errors.Is(err, events.ErrNotYet) {
 			s.live = true
-			return size, false, nil
+			return size, msgs, false, nil
 		}
 		if err != nil {
-			return size, false, err
+			return size, msgs, false, err
 		}
 		f := s.cache.get(b)
 		s.blocks = append(s.blocks, b)
@@ -152,6 +152,7 @@ func (s *subscriber) gather() (size int, more bool, err error) {
 			if len(f.data) > 0 {
 				s.batch = append(s.batch, f.data)
 				size += len(f.data)
+				msgs += len(f.ends)
 			}
 			continue
 		}
@@ -160,34 +161,26 @@ func (s *subscriber) gather() (size int, more bool, err error) {
 				fr := f.frame(i)
 				s.batch = append(s.batch, fr)
 				size += len(fr)
+				msgs++
 			}
 		}
 	}
-	return size, true, nil
+	return size, msgs, true, nil
 }
 
 // maxBatchBlocks caps the blocks one gather reads.
 const maxBatchBlocks = 256
 
-// flush writes the gathered frames in one call (writev). The frames are
+// flush writes the gathered frames (msgs messages, bytes bytes) in one call
+// (writev). The frames are
 // whole, so the socket never sees a control frame of gorilla's (a close on
 // a protocol error) land inside one of ours: Go serialises Write calls on a
 // connection.
-func (s *subscriber) flush() bool {
+func (s *subscriber) flush(msgs, bytes int) bool {
 	// WriteTo consumes the slice it is called on: hand it a copy of the
 	// header kept in the subscriber, so the call allocates nothing.
 	s.out = s.batch
 	_ = s.raw.SetWriteDeadline(time.Now().Add(s.srv.cfg.WriteTimeout))
-	msgs, bytes := len(s.batch), 0
-	for _, b := range s.batch {
-		bytes += len(b)
-	}
-	if !s.query.Filtered() {
-		msgs = 0
-		for _, b := range s.blocks {
-			msgs += s.cache.count(b)
-		}
-	}
 	_, err := s.out.WriteTo(s.raw)
 	clear(s.batch)
 	s.batch = s.batch[:0]
