@@ -25,7 +25,7 @@ type Config struct {
 	Sink Sink
 	// Decoder turns transaction bytes into events. Defaults to
 	// events.Planetmint{}; bytes it rejects still get an event named by
-	// their SHA3-256.
+	// their CometBFT tx hash (events.RawID).
 	Decoder events.Decoder
 	// Logger defaults to a null logger.
 	Logger hclog.Logger
@@ -159,7 +159,7 @@ func BlockEvent(d events.Decoder, logger hclog.Logger, height int64, hash []byte
 		}
 		ev, err := events.NewTx(d, uint32(i), tx)
 		if err != nil {
-			logger.Debug("tx not decoded, using its SHA3-256 as id", "height", height, "index", i, "error", err)
+			logger.Debug("tx not decoded, using its CometBFT tx hash as id", "height", height, "index", i, "error", err)
 		}
 		b.Txs = append(b.Txs, ev)
 	}

@@ -190,7 +190,7 @@ func TestCommittedBlockEvents(t *testing.T) {
 				Operation: "CREATE", PublicKeys: []string{key1}, OwnersBefore: []string{key1}}},
 		},
 		{
-			name:    "undecodable accepted transaction is named by its SHA3-256",
+			name:    "undecodable accepted transaction is named by its CometBFT tx hash",
 			txs:     [][]byte{garbage, pmCreate},
 			results: results(0, 0),
 			want:    []events.Tx{rawEv(0, garbage), pmCreateEv(1)},

@@ -287,10 +287,10 @@ func TestRawID(t *testing.T) {
 		tx   []byte
 		want string
 	}{
-		// NIST FIPS 202 test vectors (SHA3-256, not Keccak-256).
-		{name: "nil", tx: nil, want: "a7ffc6f8bf1ed76651c14756a061d662f580ff4de43b49fa82d80a4b80f8434a"},
-		{name: "empty", tx: []byte{}, want: "a7ffc6f8bf1ed76651c14756a061d662f580ff4de43b49fa82d80a4b80f8434a"},
-		{name: "abc", tx: []byte("abc"), want: "3a985da74fe225b2045c172d6bd390bd855f086e3e9d525b46bfe24511431532"},
+		// FIPS 180-2 SHA-256 test vectors: CometBFT's tx hash.
+		{name: "nil", tx: nil, want: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+		{name: "empty", tx: []byte{}, want: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+		{name: "abc", tx: []byte("abc"), want: "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -302,7 +302,7 @@ func TestRawID(t *testing.T) {
 }
 
 func TestNewTx(t *testing.T) {
-	const emptySHA3 = "a7ffc6f8bf1ed76651c14756a061d662f580ff4de43b49fa82d80a4b80f8434a"
+	const emptyHash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 	garbage := []byte("not a transaction")
 	garbageID := events.RawID(garbage)
 	create := fixtures.Read("bigchaindb-v2.0-create.json")
@@ -335,10 +335,10 @@ func TestNewTx(t *testing.T) {
 			wantErr: events.ErrUndecodable,
 		},
 		{
-			name:    "empty bytes fall back to SHA3-256 of nothing",
+			name:    "empty bytes fall back to the tx hash of nothing",
 			decoder: events.Planetmint{},
 			tx:      []byte{},
-			want:    events.Tx{ID: emptySHA3, AssetIDs: []string{emptySHA3}},
+			want:    events.Tx{ID: emptyHash, AssetIDs: []string{emptyHash}},
 			wantErr: events.ErrUndecodable,
 		},
 		{

@@ -1,7 +1,7 @@
 package events
 
 import (
-	"crypto/sha3"
+	"crypto/sha256"
 	"encoding/hex"
 	"time"
 )
@@ -45,9 +45,12 @@ type Position struct {
 	Index  uint32
 }
 
-// RawID is the transaction id given to bytes no decoder understands: the
-// lower-case hex SHA3-256 of the bytes.
+// RawID is the transaction id given to bytes no decoder understands:
+// CometBFT's tx hash, the SHA-256 of the bytes, in lower-case hex. It is the
+// hash CometBFT's RPC takes (/tx?hash=0x..., case-insensitive) and its
+// /websocket shows (upper-case) as tx.hash, so the stream of any app names
+// each transaction as the rest of its tooling does.
 func RawID(tx []byte) string {
-	sum := sha3.Sum256(tx)
+	sum := sha256.Sum256(tx)
 	return hex.EncodeToString(sum[:])
 }
