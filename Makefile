@@ -7,17 +7,22 @@
 #   make bench  benchmarks: writes docs/benchmarks.md and its plots (~6 min)
 
 GO        ?= go
+# The module's go.mod requires the oldest CometBFT line we support (v0.38),
+# so that an app importing our packages keeps its own CometBFT. The node
+# binary and the full suite use the newest line through -modfile; the
+# library is tested again on every line (test-lines).
+NODE_MOD  := -modfile=lines/cometbft-v0.40.mod
 BIN       := bin/cometstream
 NODE_HOME ?= $(HOME)/.cometstream
 # Root needs no sudo (CI and these machines run as root).
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build run test test-testnet test-short bench bench-smoke deps js-deps fmt-check vet fuzz clean proto proto-check proto-tools
+.PHONY: all build run test test-testnet test-short test-lines mod-check tidy bench bench-smoke deps js-deps fmt-check vet fuzz clean proto proto-check proto-tools
 
 all: build
 
 build:
-	$(GO) build -o $(BIN) ./cmd/cometstream
+	$(GO) build $(NODE_MOD) -o $(BIN) ./cmd/cometstream
 
 run: build
 	@if [ ! -f "$(NODE_HOME)/config/config.toml" ]; then \
@@ -52,32 +57,57 @@ fmt-check:
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 
 vet:
-	$(GO) vet ./...
+	$(GO) vet $(NODE_MOD) ./...
 
-test: deps fmt-check vet proto-check test-testnet bench-smoke
-	$(GO) test -race -count=1 -timeout 15m ./...
+test: deps fmt-check mod-check vet proto-check test-lines test-testnet bench-smoke
+	$(GO) test $(NODE_MOD) -race -count=1 -timeout 15m ./...
+
+# The CometBFT lines an embedding app may be on: each has a go.mod of its
+# own (the module's go.mod is v0.38's) pinned to the line's newest patch.
+LINES     := lines/cometbft-v0.39.mod lines/cometbft-v0.40.mod
+# The packages an app embeds (and their tests); the node, its ledger and
+# the benchmarks run on v0.40 only.
+LIB_PKGS  := . ./abci ./events ./streamsvc ./wire ./client/... ./tlsreload ./examples/...
+
+# test-lines vets and tests the library against v0.38 (go.mod) and v0.39;
+# v0.40 is the main run of make test.
+test-lines:
+	$(GO) vet $(LIB_PKGS)
+	$(GO) test -race -count=1 -timeout 10m $(LIB_PKGS)
+	$(GO) vet -modfile=lines/cometbft-v0.39.mod $(LIB_PKGS)
+	$(GO) test -modfile=lines/cometbft-v0.39.mod -race -count=1 -timeout 10m $(LIB_PKGS)
+
+# mod-check fails when a go.mod (the module's or a line's) is not tidy.
+mod-check:
+	$(GO) mod tidy -diff
+	@for m in $(LINES); do echo "$(GO) mod tidy -diff -modfile=$$m"; $(GO) mod tidy -diff -modfile=$$m || exit 1; done
+
+# tidy tidies go.mod and every line's go.mod after a dependency change.
+tidy:
+	$(GO) mod tidy
+	@for m in $(LINES); do $(GO) mod tidy -modfile=$$m || exit 1; done
 
 # test-testnet runs the integration suite behind the testnet build tag: a
 # local network of 4 validators and 1 full node as processes, under load and
 # faults (a few minutes), and scripts/testnet.sh.
 test-testnet:
-	$(GO) vet -tags testnet ./integration/
-	$(GO) test -tags testnet -count=1 -timeout 12m ./integration/ -run Testnet
+	$(GO) vet $(NODE_MOD) -tags testnet ./integration/
+	$(GO) test $(NODE_MOD) -tags testnet -count=1 -timeout 12m ./integration/ -run Testnet
 
 test-short:
-	$(GO) test -short -count=1 ./...
+	$(GO) test $(NODE_MOD) -short -count=1 ./...
 
 # bench runs the Go benchmarks, then the load driver (a node in its process,
 # client processes, the raw-socket floor, CometBFT's /websocket), and writes
 # docs/benchmarks.md, docs/benchmarks-*.svg and bench/results.json.
 bench:
-	$(GO) build -o bin/benchrun ./bench/cmd/benchrun
+	$(GO) build $(NODE_MOD) -o bin/benchrun ./bench/cmd/benchrun
 	./bin/benchrun
 
 # bench-smoke runs every Go benchmark once, so that none can rot (the
 # driver's own smoke test, bench/driver, runs in go test ./...).
 bench-smoke:
-	$(GO) test -run '^$$' -bench . -benchtime 1x ./abci ./bench ./events ./streamsvc
+	$(GO) test $(NODE_MOD) -run '^$$' -bench . -benchtime 1x ./abci ./bench ./events ./streamsvc
 
 # fuzz runs every fuzz target for FUZZTIME each (the seed corpora also run
 # in make test).

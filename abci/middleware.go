@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/cometstream/cometstream/events"
+	"github.com/cometstream/cometstream/internal/fault"
 )
 
 // Sink receives each committed block. The events.Log satisfies it. Append
@@ -29,17 +30,7 @@ type Config struct {
 	Decoder events.Decoder
 	// Logger defaults to a null logger.
 	Logger hclog.Logger
-	// Fault, for crash tests only, is called at the named points
-	// (FaultAfterFinalize, FaultAfterAppCommit) with the height; the node
-	// makes it end the process there. Nil in production.
-	Fault func(point string, height int64)
 }
-
-// Fault points of the middleware.
-const (
-	FaultAfterFinalize  = "after-finalize"
-	FaultAfterAppCommit = "after-app-commit"
-)
 
 // App wraps an application; see the package documentation.
 type App struct {
@@ -48,7 +39,6 @@ type App struct {
 	sink    Sink
 	decoder events.Decoder
 	logger  hclog.Logger
-	fault   func(string, int64)
 
 	mu     sync.Mutex
 	staged *events.Block // the block of the last FinalizeBlock, until Commit
@@ -75,7 +65,6 @@ func New(cfg Config) (*App, error) {
 		sink:        cfg.Sink,
 		decoder:     cfg.Decoder,
 		logger:      cfg.Logger.Named("abci"),
-		fault:       cfg.Fault,
 	}, nil
 }
 
@@ -90,8 +79,8 @@ func (a *App) FinalizeBlock(ctx context.Context, req *requestFinalizeBlock) (*re
 	a.mu.Lock()
 	a.staged = staged
 	a.mu.Unlock()
-	if a.fault != nil && staged != nil {
-		a.fault(FaultAfterFinalize, staged.Height)
+	if staged != nil {
+		fault.At(fault.AfterFinalize, staged.Height)
 	}
 	return resp, err
 }
@@ -108,9 +97,7 @@ func (a *App) Commit(ctx context.Context, req *requestCommit) (*responseCommit, 
 	if err != nil || staged == nil {
 		return resp, err
 	}
-	if a.fault != nil {
-		a.fault(FaultAfterAppCommit, staged.Height)
-	}
+	fault.At(fault.AfterAppCommit, staged.Height)
 	a.publish(staged)
 	return resp, err
 }

@@ -44,7 +44,7 @@ func buildBinary(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(binDir, "cometstream")
-		out, err := exec.Command("go", "build", "-o", binPath, "../cmd/cometstream").CombinedOutput()
+		out, err := exec.Command("go", "build", "-modfile=../lines/cometbft-v0.40.mod", "-o", binPath, "../cmd/cometstream").CombinedOutput()
 		if err != nil {
 			binErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}

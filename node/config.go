@@ -5,37 +5,22 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
-	"time"
+	"text/template"
 
 	cmtcfg "github.com/cometbft/cometbft/config"
 	"github.com/spf13/viper"
 
-	"github.com/cometstream/cometstream/streamsvc"
+	"github.com/cometstream/cometstream"
 )
 
-// StreamConfig is the [stream] section of config.toml.
+// StreamConfig is the [stream] section of config.toml: the library's
+// cometstream.Config (every setting and default lives there) and the
+// node's switch.
 type StreamConfig struct {
-	Enable           bool          `mapstructure:"enable"`
-	ListenAddr       string        `mapstructure:"laddr"`
-	AdvertisedURL    string        `mapstructure:"advertised_url"`
-	CacheBlocks      int           `mapstructure:"cache_blocks"`
-	RetainHeights    int64         `mapstructure:"retain_heights"`
-	RetainBytes      int64         `mapstructure:"retain_bytes"`
-	MaxLagHeights    int64         `mapstructure:"max_lag_heights"`
-	MaxConnections   int           `mapstructure:"max_connections"`
-	MaxConnsPerIP    int           `mapstructure:"max_connections_per_ip"`
-	ClientMsgsPerSec float64       `mapstructure:"client_messages_per_second"`
-	Compression      bool          `mapstructure:"enable_compression"`
-	TLSCertFile      string        `mapstructure:"tls_cert_file"`
-	TLSKeyFile       string        `mapstructure:"tls_key_file"`
-	TokensFile       string        `mapstructure:"tokens_file"`
-	WriteTimeout     time.Duration `mapstructure:"write_timeout"`
-	PingInterval     time.Duration `mapstructure:"ping_interval"`
-	PongTimeout      time.Duration `mapstructure:"pong_timeout"`
-	ReadLimit        int64         `mapstructure:"read_limit"`
-	AllowedOrigins   []string      `mapstructure:"allowed_origins"`
-	HandshakeTimeout time.Duration `mapstructure:"handshake_timeout"`
+	Enable             bool `mapstructure:"enable"`
+	cometstream.Config `mapstructure:",squash"`
 }
 
 // WebAPIConfig is the [webapi] section of config.toml.
@@ -53,23 +38,9 @@ type Config struct {
 	WebAPI WebAPIConfig
 }
 
-// DefaultStreamConfig returns the [stream] defaults.
+// DefaultStreamConfig returns the [stream] defaults: the library's, off.
 func DefaultStreamConfig() StreamConfig {
-	return StreamConfig{
-		Enable:           false,
-		ListenAddr:       "127.0.0.1:9985",
-		AdvertisedURL:    "ws://localhost:9985",
-		CacheBlocks:      256,
-		MaxLagHeights:    1000,
-		MaxConnections:   10000,
-		MaxConnsPerIP:    100,
-		ClientMsgsPerSec: 20,
-		WriteTimeout:     10 * time.Second,
-		PingInterval:     20 * time.Second,
-		PongTimeout:      10 * time.Second,
-		ReadLimit:        64 << 10,
-		HandshakeTimeout: 10 * time.Second,
-	}
+	return StreamConfig{Config: cometstream.DefaultConfig()}
 }
 
 // DefaultConfig returns the configuration of a node whose home is home.
@@ -105,36 +76,14 @@ func (c Config) Validate() error {
 	if (c.WebAPI.TLSCertFile == "") != (c.WebAPI.TLSKeyFile == "") {
 		return errors.New("config: [webapi] tls_cert_file and tls_key_file go together")
 	}
-	s := c.Stream
-	if !s.Enable {
+	if !c.Stream.Enable {
 		return nil
 	}
-	if s.ListenAddr == "" {
-		return errors.New("config: [stream] laddr is empty")
-	}
-	if err := streamsvc.ValidateAdvertisedURL(s.AdvertisedURL); err != nil {
-		return fmt.Errorf("config: [stream] advertised_url: %w", err)
-	}
-	if s.CacheBlocks < 1 {
-		return fmt.Errorf("config: [stream] cache_blocks must be at least 1, got %d", s.CacheBlocks)
-	}
-	if s.MaxLagHeights < 1 {
-		return fmt.Errorf("config: [stream] max_lag_heights must be at least 1, got %d", s.MaxLagHeights)
-	}
-	if s.MaxConnections < 1 || s.MaxConnsPerIP < 1 || s.ClientMsgsPerSec <= 0 {
-		return errors.New("config: [stream] max_connections, max_connections_per_ip and client_messages_per_second must be positive")
-	}
-	if (s.TLSCertFile == "") != (s.TLSKeyFile == "") {
-		return errors.New("config: [stream] tls_cert_file and tls_key_file go together")
-	}
-	if s.TLSCertFile != "" && strings.HasPrefix(s.AdvertisedURL, "ws://") {
-		return errors.New("config: [stream] serves TLS, so advertised_url must start with wss://")
-	}
-	if s.RetainHeights < 0 || s.RetainBytes < 0 {
-		return errors.New("config: [stream] retain_heights and retain_bytes must not be negative (0 keeps everything)")
-	}
-	if s.WriteTimeout < 0 || s.PingInterval < 0 || s.PongTimeout < 0 || s.HandshakeTimeout < 0 || s.ReadLimit < 0 {
-		return errors.New("config: [stream] durations and read_limit must not be negative")
+	// DataDir is CometBFT's; set here so the library's check passes.
+	sc := c.Stream.Config
+	sc.DataDir = c.Comet.DBDir()
+	if err := sc.Validate(); err != nil {
+		return fmt.Errorf("config: [stream]: %w", err)
 	}
 	return nil
 }
@@ -169,15 +118,19 @@ func LoadConfig(home string) (Config, error) {
 	return cfg, nil
 }
 
-// streamSection renders the [stream] and [webapi] sections appended to
-// CometBFT's config.toml, which CometBFT ignores.
-func streamSection(c Config) string {
-	s := c.Stream
-	quoted := make([]string, len(s.AllowedOrigins))
-	for i, o := range s.AllowedOrigins {
-		quoted[i] = fmt.Sprintf("%q", o)
-	}
-	return fmt.Sprintf(`
+// streamTemplate renders the [stream] and [webapi] sections appended to
+// CometBFT's config.toml (which CometBFT ignores) from the named fields of
+// Config: the file is a view of cometstream.Config and WebAPIConfig.
+var streamTemplate = template.Must(template.New("stream").Funcs(template.FuncMap{
+	"q": func(v any) string { return strconv.Quote(fmt.Sprint(v)) },
+	"list": func(vs []string) string {
+		quoted := make([]string, len(vs))
+		for i, v := range vs {
+			quoted[i] = strconv.Quote(v)
+		}
+		return strings.Join(quoted, ", ")
+	},
+}).Parse(`
 #######################################################
 ###       cometstream: WebSocket event stream       ###
 #######################################################
@@ -185,65 +138,65 @@ func streamSection(c Config) string {
 
 # Serve the Planetmint Event Stream API (valid_transactions, valid_blocks).
 # The --stream.enable flag overrides this.
-enable = %t
+enable = {{.Stream.Enable}}
 
 # Address the stream server listens on.
-laddr = %q
+laddr = {{q .Stream.ListenAddr}}
 
 # Base URL advertised in the Web API root ("streams"). It must be reachable
 # by clients: never a bind address such as 0.0.0.0.
-advertised_url = %q
+advertised_url = {{q .Stream.AdvertisedURL}}
 
 # Every committed block's events are kept in a durable log under
 # data/eventlog, so clients can resume with ?from_height=N. Retention: keep
 # at least the newest retain_heights heights and at most retain_bytes bytes
 # of log (whole segments are deleted); 0 keeps everything.
-retain_heights = %d
-retain_bytes = %d
+retain_heights = {{.Stream.RetainHeights}}
+retain_bytes = {{.Stream.RetainBytes}}
 
 # Newest blocks kept decoded in memory, shared by live subscribers.
-cache_blocks = %d
+cache_blocks = {{.Stream.CacheBlocks}}
 
 # A subscriber that has caught up and then falls this many blocks behind is
 # closed with 1008 and told the height to resume from.
-max_lag_heights = %d
+max_lag_heights = {{.Stream.MaxLagHeights}}
 
 # Every write to a subscriber must finish within this time.
-write_timeout = %q
+write_timeout = {{q .Stream.WriteTimeout}}
 
 # The server pings every subscriber this often and drops one that stays
 # silent for ping_interval + pong_timeout.
-ping_interval = %q
-pong_timeout = %q
+ping_interval = {{q .Stream.PingInterval}}
+pong_timeout = {{q .Stream.PongTimeout}}
 
 # Largest client message read (and ignored); a larger one closes with 1009.
-read_limit = %d
+read_limit = {{.Stream.ReadLimit}}
 
 # Time allowed for the HTTP upgrade request.
-handshake_timeout = %q
+handshake_timeout = {{q .Stream.HandshakeTimeout}}
 
 # Admission: at most max_connections subscribers (503 past it) and
 # max_connections_per_ip from one address (429 past it). Client messages
 # (ignored) are read at most client_messages_per_second per subscriber.
-max_connections = %d
-max_connections_per_ip = %d
-client_messages_per_second = %v
+max_connections = {{.Stream.MaxConnections}}
+max_connections_per_ip = {{.Stream.MaxConnsPerIP}}
+client_messages_per_second = {{.Stream.ClientMsgsPerSec}}
 
 # Offer permessage-deflate to clients that ask for it.
-enable_compression = %t
+enable_compression = {{.Stream.Compression}}
 
 # TLS for the stream (wss://; then advertised_url must be wss://). The
 # files are re-read on SIGHUP and when they change. Empty: plain ws://.
-tls_cert_file = %q
-tls_key_file = %q
+tls_cert_file = {{q .Stream.TLSCertFile}}
+tls_key_file = {{q .Stream.TLSKeyFile}}
 
 # Bearer tokens, one per line ("#" comments), required as
 # "Authorization: Bearer <token>" when set; re-read on SIGHUP. Empty: open.
-tokens_file = %q
+tokens_file = {{q .Stream.TokensFile}}
 
 # Origin header values accepted from browsers. Empty accepts every origin,
 # as Planetmint does; requests without an Origin are always accepted.
-allowed_origins = [%s]
+allowed_origins = [{{list .Stream.AllowedOrigins}}]
 
 #######################################################
 ###            cometstream: Web API                 ###
@@ -251,15 +204,19 @@ allowed_origins = [%s]
 [webapi]
 
 # Address of the Web API (API root, transactions, blocks, /healthz).
-laddr = %q
+laddr = {{q .WebAPI.ListenAddr}}
 
 # TLS for the Web API (https://); re-read on SIGHUP and when changed.
-tls_cert_file = %q
-tls_key_file = %q
-`, s.Enable, s.ListenAddr, s.AdvertisedURL, s.RetainHeights, s.RetainBytes, s.CacheBlocks, s.MaxLagHeights, s.WriteTimeout, s.PingInterval,
-		s.PongTimeout, s.ReadLimit, s.HandshakeTimeout, s.MaxConnections, s.MaxConnsPerIP, s.ClientMsgsPerSec,
-		s.Compression, s.TLSCertFile, s.TLSKeyFile, s.TokensFile, strings.Join(quoted, ", "),
-		c.WebAPI.ListenAddr, c.WebAPI.TLSCertFile, c.WebAPI.TLSKeyFile)
+tls_cert_file = {{q .WebAPI.TLSCertFile}}
+tls_key_file = {{q .WebAPI.TLSKeyFile}}
+`))
+
+func streamSection(c Config) (string, error) {
+	var b strings.Builder
+	if err := streamTemplate.Execute(&b, c); err != nil {
+		return "", fmt.Errorf("render [stream]: %w", err)
+	}
+	return b.String(), nil
 }
 
 // WriteConfig writes c as home/config/config.toml.
@@ -270,7 +227,12 @@ func WriteConfig(c Config) error {
 	if err != nil {
 		return fmt.Errorf("append stream settings to %s: %w", path, err)
 	}
-	if _, err := f.WriteString(streamSection(c)); err != nil {
+	section, err := streamSection(c)
+	if err != nil {
+		_ = f.Close()
+		return err
+	}
+	if _, err := f.WriteString(section); err != nil {
 		_ = f.Close()
 		return fmt.Errorf("append stream settings to %s: %w", path, err)
 	}

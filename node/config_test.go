@@ -122,10 +122,15 @@ func TestValidate(t *testing.T) {
 			c.Stream.AdvertisedURL = "http://localhost:9985"
 		}, "ws or wss"},
 		{"wildcard ignored when stream off", func(c *node.Config) { c.Stream.AdvertisedURL = "ws://0.0.0.0:9985" }, ""},
-		{"no buffer", func(c *node.Config) {
+		{"negative buffer", func(c *node.Config) {
+			c.Stream.Enable = true
+			c.Stream.CacheBlocks = -1
+		}, "cache_blocks"},
+		{"zero settings take the library's defaults", func(c *node.Config) {
 			c.Stream.Enable = true
 			c.Stream.CacheBlocks = 0
-		}, "cache_blocks"},
+			c.Stream.ListenAddr = ""
+		}, ""},
 		{"negative retention", func(c *node.Config) {
 			c.Stream.Enable = true
 			c.Stream.RetainBytes = -1
@@ -134,10 +139,6 @@ func TestValidate(t *testing.T) {
 			c.Stream.Enable = true
 			c.Stream.WriteTimeout = -time.Second
 		}, "negative"},
-		{"no stream laddr", func(c *node.Config) {
-			c.Stream.Enable = true
-			c.Stream.ListenAddr = ""
-		}, "laddr"},
 		{"no web laddr", func(c *node.Config) { c.WebAPI.ListenAddr = "" }, "[webapi]"},
 		{"no home", func(c *node.Config) { c.Home = "" }, "home"},
 	}

@@ -7,7 +7,6 @@ import (
 	"net"
 	"path/filepath"
 	"strings"
-	"time"
 
 	abcitypes "github.com/cometbft/cometbft/abci/types"
 	nm "github.com/cometbft/cometbft/node"
@@ -17,9 +16,10 @@ import (
 	"github.com/cometbft/cometbft/version"
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/cometstream/cometstream/abci"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/cometstream/cometstream"
 	"github.com/cometstream/cometstream/events"
-	"github.com/cometstream/cometstream/internal/fault"
 	"github.com/cometstream/cometstream/ledger"
 	"github.com/cometstream/cometstream/streamsvc"
 	"github.com/cometstream/cometstream/tlsreload"
@@ -35,11 +35,10 @@ type Node struct {
 	logger hclog.Logger
 
 	ledger *ledger.App
-	log    *events.Log       // nil when the stream is disabled
-	stream *streamsvc.Server // nil when the stream is disabled
+	log    *events.Log         // nil when the stream is disabled
+	stream *cometstream.Stream // nil when the stream is disabled
 	web    *webapi.Server
-	certs  []*tlsreload.Cert // reloaded on SIGHUP
-	tokens *streamsvc.Tokens // reloaded on SIGHUP
+	certs  []*tlsreload.Cert // the Web API's, reloaded on SIGHUP
 	comet  *nm.Node
 	dbs    *dbTracker
 }
@@ -105,101 +104,46 @@ func New(cfg Config, logger hclog.Logger) (n *Node, err error) {
 		return nil, err
 	}
 	n.web.Handle("GET /healthz", n.healthHandler())
-	if n.log != nil {
-		if err := n.reconcile(); err != nil {
-			return nil, fmt.Errorf("reconcile the event log with CometBFT's stores: %w", err)
-		}
-	}
 	return n, nil
 }
 
+// setupStream opens the library's assembly and wraps the ledger in its
+// middleware: the node has no stream wiring of its own.
 func (n *Node) setupStream() (abcitypes.Application, error) {
-	s := n.cfg.Stream
-	plan, err := fault.FromEnv()
+	cfg := n.cfg.Stream.Config
+	cfg.DataDir = n.cfg.Comet.DBDir()
+	cfg.Decoder = events.Planetmint{}
+	cfg.Logger = n.logger
+	cfg.Version = Version
+	cfg.MetricsNamespace = n.cfg.Comet.Instrumentation.Namespace
+	// Registered with CometBFT's own metrics when its Prometheus listener
+	// is on (same registry and namespace, so one scrape gets both).
+	if n.cfg.Comet.Instrumentation.Prometheus {
+		cfg.Registerer = prometheus.DefaultRegisterer
+	}
+	var err error
+	n.stream, err = cometstream.Open(cfg)
+	var already prometheus.AlreadyRegisteredError
+	if errors.As(err, &already) {
+		// A second node in one process (tests): keep its metrics private.
+		cfg.Registerer = nil
+		n.stream, err = cometstream.Open(cfg)
+	}
 	if err != nil {
 		return nil, err
 	}
-	if plan.Armed() {
-		n.logger.Warn("fault injection armed: the process will exit", "point", plan.Point, "height", plan.Height)
-	}
-	store, err := events.OpenSegmentStore(events.SegmentConfig{
-		Dir:           filepath.Join(n.cfg.Comet.DBDir(), "eventlog"),
-		RetainHeights: s.RetainHeights,
-		RetainBytes:   s.RetainBytes,
-		CacheBlocks:   s.CacheBlocks,
-		Logger:        n.logger.Named("eventlog"),
-		FaultMidWrite: func(h int64) bool { return plan.Hit(fault.MidLogWrite, h) },
-		Exit:          func() { fault.Exit(fault.MidLogWrite, plan.Height) },
-	})
-	if err != nil {
-		return nil, fmt.Errorf("open event log: %w", err)
-	}
-	if n.log, err = events.NewLog(store, n.logger); err != nil {
-		_ = store.Close()
-		return nil, err
-	}
-	sc, err := n.streamSecurity()
-	if err != nil {
-		return nil, err
-	}
-	n.stream, err = streamsvc.New(streamsvc.Config{
-		TLS:                     sc.tls,
-		Tokens:                  sc.tokens,
-		Metrics:                 sc.metrics,
-		EnableCompression:       s.Compression,
-		MaxConnections:          s.MaxConnections,
-		MaxConnectionsPerIP:     s.MaxConnsPerIP,
-		ClientMessagesPerSecond: s.ClientMsgsPerSec,
-		Log:                     n.log,
-		Addr:                    s.ListenAddr,
-		Logger:                  n.logger,
-		WriteTimeout:            s.WriteTimeout,
-		PingInterval:            s.PingInterval,
-		PongTimeout:             s.PongTimeout,
-		ReadLimit:               s.ReadLimit,
-		HandshakeTimeout:        s.HandshakeTimeout,
-		AllowedOrigins:          s.AllowedOrigins,
-		MaxLagHeights:           s.MaxLagHeights,
-	})
-	if err != nil {
-		return nil, err
-	}
-	mw := abci.Config{App: n.ledger, Sink: faultSink{n.log, plan, sc.metrics}, Decoder: events.Planetmint{}, Logger: n.logger}
-	if plan.Armed() {
-		mw.Fault = func(point string, h int64) {
-			if plan.Hit(point, h) {
-				fault.Exit(point, h)
-			}
-		}
-	}
-	return abci.New(mw)
-}
-
-// faultSink appends to the log, exiting around the append when a crash
-// test armed a fault there.
-type faultSink struct {
-	log     *events.Log
-	plan    fault.Plan
-	metrics *streamsvc.Metrics
-}
-
-func (f faultSink) Append(b *events.Block) (bool, error) {
-	if f.plan.Hit(fault.BeforeLogWrite, b.Height) {
-		fault.Exit(fault.BeforeLogWrite, b.Height)
-	}
-	start := time.Now()
-	added, err := f.log.Append(b)
-	f.metrics.HandOff.Observe(time.Since(start).Seconds())
-	if f.plan.Hit(fault.AfterLogWrite, b.Height) {
-		fault.Exit(fault.AfterLogWrite, b.Height)
-	}
-	return added, err
+	n.log = n.stream.Log()
+	return n.stream.Wrap(n.ledger)
 }
 
 // Start starts the stream service, the Web API, then CometBFT.
 func (n *Node) Start() error {
 	if n.stream != nil {
-		if err := n.stream.Start(); err != nil {
+		blocks, err := cometstream.NodeBlocks(n.comet)
+		if err != nil {
+			return err
+		}
+		if err := n.stream.Start(blocks); err != nil {
 			return err
 		}
 	}
@@ -219,15 +163,17 @@ func (n *Node) Start() error {
 // started, or until ctx ends.
 func (n *Node) Stop(ctx context.Context) error {
 	var errs []error
-	if n.stream != nil {
-		errs = append(errs, n.stream.Close(ctx))
-	}
 	errs = append(errs, n.web.Close(ctx))
 	if n.comet.IsRunning() {
 		if err := n.comet.Stop(); err != nil {
 			errs = append(errs, fmt.Errorf("stop CometBFT: %w", err))
 		}
 		n.comet.Wait()
+	}
+	// After CometBFT, whose last Commit may still append to the log.
+	if n.stream != nil {
+		errs = append(errs, n.stream.Close(ctx))
+		n.stream = nil
 	}
 	n.closeResources()
 	n.logger.Info("node stopped")
@@ -241,8 +187,8 @@ func (n *Node) closeResources() {
 			n.logger.Error("close ledger", "error", err)
 		}
 	}
-	if n.log != nil {
-		_ = n.log.Close()
+	if n.stream != nil {
+		_ = n.stream.Close(context.Background())
 	}
 }
 

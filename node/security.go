@@ -7,57 +7,8 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/cometstream/cometstream/streamsvc"
 	"github.com/cometstream/cometstream/tlsreload"
 )
-
-type streamSecurity struct {
-	tls     *tls.Config
-	tokens  *streamsvc.Tokens
-	metrics *streamsvc.Metrics
-}
-
-// streamSecurity loads the stream's certificate and tokens, and its
-// metrics, registered with CometBFT's own when its Prometheus listener is
-// on (same registry and namespace, so one scrape gets both).
-func (n *Node) streamSecurity() (streamSecurity, error) {
-	var sc streamSecurity
-	s := n.cfg.Stream
-	if s.TLSCertFile != "" {
-		cert, err := tlsreload.Load(s.TLSCertFile, s.TLSKeyFile, n.logger.Named("stream"))
-		if err != nil {
-			return sc, fmt.Errorf("[stream] TLS: %w", err)
-		}
-		n.certs = append(n.certs, cert)
-		sc.tls = cert.Config()
-	}
-	if s.TokensFile != "" {
-		tokens, err := streamsvc.LoadTokens(s.TokensFile)
-		if err != nil {
-			return sc, fmt.Errorf("[stream] tokens_file: %w", err)
-		}
-		n.tokens, sc.tokens = tokens, tokens
-	}
-	var reg prometheus.Registerer
-	if n.cfg.Comet.Instrumentation.Prometheus {
-		reg = prometheus.DefaultRegisterer
-	}
-	m, err := streamsvc.NewMetrics(n.cfg.Comet.Instrumentation.Namespace, reg, n.log)
-	if err != nil {
-		var already prometheus.AlreadyRegisteredError
-		if !errors.As(err, &already) {
-			return sc, fmt.Errorf("stream metrics: %w", err)
-		}
-		// A second node in one process (tests): keep its metrics private.
-		if m, err = streamsvc.NewMetrics(n.cfg.Comet.Instrumentation.Namespace, nil, n.log); err != nil {
-			return sc, err
-		}
-	}
-	sc.metrics = m
-	return sc, nil
-}
 
 func (n *Node) webTLS() (*tls.Config, error) {
 	w := n.cfg.WebAPI
@@ -79,8 +30,8 @@ func (n *Node) Reload() error {
 	for _, c := range n.certs {
 		errs = append(errs, c.Reload())
 	}
-	if n.tokens != nil {
-		errs = append(errs, n.tokens.Reload())
+	if n.stream != nil {
+		errs = append(errs, n.stream.Reload())
 	}
 	err := errors.Join(errs...)
 	if err != nil {
@@ -99,6 +50,11 @@ type health struct {
 	CatchingUp     bool   `json:"catching_up"`
 	StreamEnabled  bool   `json:"stream_enabled"`
 	CometBFTHeight int64  `json:"cometbft_height"`
+	// Degraded: the event log cannot record a committed height (a full
+	// disk, say); subscribers wait at MissingFrom, nothing is lost.
+	Degraded    bool   `json:"degraded"`
+	Reason      string `json:"degraded_reason,omitempty"`
+	MissingFrom int64  `json:"missing_from_height,omitempty"`
 }
 
 // healthHandler reports the latest streamed height and whether the node is
@@ -107,13 +63,18 @@ type health struct {
 func (n *Node) healthHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		h := health{Status: "ok", StreamEnabled: n.log != nil}
-		if n.log != nil {
-			h.OldestHeight, h.LatestHeight = n.log.Bounds()
+		if n.stream != nil {
+			sh := n.stream.Health()
+			h.OldestHeight, h.LatestHeight = sh.OldestHeight, sh.LatestHeight
+			h.Degraded, h.Reason, h.MissingFrom = sh.Degraded, sh.Reason, sh.MissingFrom
 		}
 		h.CometBFTHeight = n.comet.BlockStore().Height()
 		h.CatchingUp = n.comet.ConsensusReactor().WaitSync()
 		status := http.StatusOK
-		if h.CatchingUp {
+		switch {
+		case h.Degraded:
+			h.Status, status = "degraded", http.StatusServiceUnavailable
+		case h.CatchingUp:
 			h.Status, status = "catching_up", http.StatusServiceUnavailable
 		}
 		w.Header().Set("Content-Type", "application/json")

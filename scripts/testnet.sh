@@ -47,7 +47,7 @@ binary() {
 		\( -name '*.go' -o -name go.mod -o -name go.sum \) -newer "$bin" -print -quit) ]]; then
 		command -v go >/dev/null || die "go is needed to build $bin"
 		echo "building $bin" >&2
-		(cd "$repo" && go build -o bin/cometstream ./cmd/cometstream) >&2
+		(cd "$repo" && go build -modfile=lines/cometbft-v0.40.mod -o bin/cometstream ./cmd/cometstream) >&2
 	fi
 	echo "$bin"
 }

@@ -35,7 +35,7 @@ func (r *runner) goBench(ctx context.Context) error {
 		if gb.iterations > 0 {
 			benchtime = fmt.Sprintf("%dx", max(1, int(math.Round(float64(gb.iterations)*r.cfg.GoBenchScale))))
 		}
-		args := []string{"test", "-run", "^$", "-bench", gb.pattern, "-benchtime", benchtime, "-count", "1", gb.pkg}
+		args := []string{"test", "-modfile=lines/cometbft-v0.40.mod", "-run", "^$", "-bench", gb.pattern, "-benchtime", benchtime, "-count", "1", gb.pkg}
 		cmd := exec.CommandContext(ctx, "go", args...)
 		cmd.Dir = r.cfg.Repo
 		var out bytes.Buffer

@@ -1,4 +1,4 @@
-// Package fault is the node's fault-injection setting, for crash tests only:
+// Package fault is the fault-injection setting, for crash tests only:
 // the environment variable COMETSTREAM_FAULT="<point>@<height>" makes the
 // process exit (code 3, like a kill at that instant) at one point of one
 // height's commit path. Unset, it costs nothing.
@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Env names the environment variable that arms a fault.
@@ -62,6 +63,24 @@ func (p Plan) Armed() bool { return p.Point != "" }
 // Hit reports whether the plan fires at point and height.
 func (p Plan) Hit(point string, height int64) bool {
 	return p.Point == point && p.Height == height
+}
+
+// armed is the process's plan, read from Env once: the points sit in
+// library code (the middleware, the event store, the assembly's hand-off),
+// so that an embedding app is crash-tested at the same points as the node,
+// without a hook in any public config.
+var armed = sync.OnceValues(FromEnv)
+
+// Armed returns the process's plan and the error of a malformed Env, which
+// the assembly's Open reports.
+func Armed() (Plan, error) { return armed() }
+
+// At ends the process when the process's plan fires at point and height.
+// Unarmed, it is one comparison.
+func At(point string, height int64) {
+	if p, _ := armed(); p.Hit(point, height) {
+		Exit(point, height)
+	}
 }
 
 // Exit ends the process as a fault at point and height.

@@ -1,0 +1,165 @@
+package kvstore_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	cmtcfg "github.com/cometbft/cometbft/config"
+	"github.com/gorilla/websocket"
+
+	"github.com/cometstream/cometstream"
+	"github.com/cometstream/cometstream/examples/kvstore"
+)
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func startNode(t *testing.T, home, rpc, stream string) *kvstore.Node {
+	t.Helper()
+	cfg := cmtcfg.DefaultConfig()
+	cfg.SetRoot(home)
+	cfg.RPC.ListenAddress = "tcp://" + rpc
+	cfg.P2P.ListenAddress = "tcp://127.0.0.1:0"
+	cfg.Consensus.TimeoutCommit = 50 * time.Millisecond
+	cfg.Instrumentation.Prometheus = false
+	n, err := kvstore.Start(cfg, cometstream.Config{ListenAddr: stream, AdvertisedURL: "ws://" + stream})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// rpcGet calls CometBFT's JSON-RPC over HTTP and decodes its result.
+func rpcGet(t *testing.T, rpc, path string, result any) {
+	t.Helper()
+	resp, err := http.Get("http://" + rpc + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	var env struct {
+		Result json.RawMessage `json:"result"`
+		Error  json.RawMessage `json:"error"`
+	}
+	if err := json.Unmarshal(body, &env); err != nil || env.Error != nil {
+		t.Fatalf("GET %s: %s (%v)", path, body, err)
+	}
+	if err := json.Unmarshal(env.Result, result); err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+}
+
+// read reads n messages of a stream from height 1.
+func read(t *testing.T, stream, path string, n int) []map[string]any {
+	t.Helper()
+	c, _, err := websocket.DefaultDialer.Dial("ws://"+stream+"/api/v1/streams/"+path+"?from_height=1", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var out []map[string]any
+	for len(out) < n {
+		_ = c.SetReadDeadline(time.Now().Add(60 * time.Second))
+		var m map[string]any
+		if err := c.ReadJSON(&m); err != nil {
+			t.Fatalf("%s: after %d of %d messages: %v", path, len(out), n, err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// The kvstore app with the stream embedded: transactions sent through
+// CometBFT's RPC come out of valid_transactions from height 1, named by
+// CometBFT's tx hash, and valid_blocks matches the chain; after a restart
+// the durable log still serves them all.
+func TestKVStoreStream(t *testing.T) {
+	home, rpc, stream := t.TempDir(), freePort(t), freePort(t)
+	n := startNode(t, home, rpc, stream)
+	const txs = 20
+	want := map[string]string{} // tx hash -> tx
+	var heights []int64
+	for i := range txs {
+		tx := fmt.Sprintf("key%d=value%d", i, i)
+		sum := sha256.Sum256([]byte(tx))
+		want[hex.EncodeToString(sum[:])] = tx
+		var res struct {
+			Code   uint32 `json:"code"`
+			Hash   string `json:"hash"`
+			Height string `json:"height"`
+		}
+		rpcGet(t, rpc, fmt.Sprintf(`/broadcast_tx_commit?tx="%s"`, tx), &res)
+		if !strings.EqualFold(res.Hash, hex.EncodeToString(sum[:])) {
+			t.Fatalf("CometBFT's hash %s, sha256 %x", res.Hash, sum)
+		}
+		var h int64
+		fmt.Sscan(res.Height, &h)
+		heights = append(heights, h)
+	}
+	check := func(t *testing.T) {
+		got := read(t, stream, "valid_transactions", txs)
+		seen := map[string]bool{}
+		for _, m := range got {
+			id, _ := m["transaction_id"].(string)
+			if _, ok := want[id]; !ok {
+				t.Errorf("transaction_id %q is no CometBFT tx hash of ours", id)
+			}
+			if seen[id] {
+				t.Errorf("transaction %s streamed twice", id)
+			}
+			seen[id] = true
+			var tx struct {
+				Hash string `json:"hash"`
+			}
+			rpcGet(t, rpc, "/tx?hash=0x"+id, &tx)
+			if !strings.EqualFold(tx.Hash, id) {
+				t.Errorf("/tx?hash=0x%s found %s", id, tx.Hash)
+			}
+		}
+		last := heights[len(heights)-1]
+		blocks := read(t, stream, "valid_blocks", int(last))
+		for i, m := range blocks {
+			h := int64(m["height"].(float64))
+			if h != int64(i+1) {
+				t.Fatalf("valid_blocks message %d has height %d", i, h)
+			}
+			var blk struct {
+				BlockID struct {
+					Hash string `json:"hash"`
+				} `json:"block_id"`
+			}
+			rpcGet(t, rpc, fmt.Sprintf("/block?height=%d", h), &blk)
+			if m["hash"] != blk.BlockID.Hash {
+				t.Errorf("height %d: stream hash %v, chain's %s", h, m["hash"], blk.BlockID.Hash)
+			}
+		}
+	}
+	t.Run("live", check)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := n.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// A new RPC port: CometBFT's Stop leaves its RPC listener serving.
+	rpc = freePort(t)
+	n = startNode(t, home, rpc, stream)
+	defer n.Stop(ctx)
+	t.Run("after restart", check)
+}
