@@ -38,21 +38,24 @@ type Stream struct {
 
 // Open validates cfg, fills its defaults and opens the durable event log
 // under cfg.DataDir. Nothing listens until Start.
-func Open(cfg Config) (s *Stream, err error) {
+func Open(cfg Config) (_ *Stream, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("cometstream config: %w", err)
 	}
 	cfg = cfg.withDefaults()
-	if _, err := fault.Armed(); err != nil {
+	plan, err := fault.Armed()
+	if err != nil {
 		return nil, err
 	}
-	s = &Stream{cfg: cfg, logger: cfg.Logger.Named("cometstream")}
+	s := &Stream{cfg: cfg, logger: cfg.Logger.Named("cometstream")}
 	store, err := events.OpenSegmentStore(events.SegmentConfig{
 		Dir:           filepath.Join(cfg.DataDir, "eventlog"),
 		RetainHeights: cfg.RetainHeights,
 		RetainBytes:   cfg.RetainBytes,
 		CacheBlocks:   cfg.CacheBlocks,
 		Logger:        s.logger.Named("eventlog"),
+		FaultMidWrite: func(h int64) bool { return plan.Hit(fault.MidLogWrite, h) },
+		Exit:          func() { fault.Exit(fault.MidLogWrite, plan.Height) },
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open event log: %w", err)
