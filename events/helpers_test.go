@@ -93,7 +93,6 @@ func (s *spyStore) awaitWaiting(t testing.TB, h int64) {
 type funcStore struct {
 	*events.MemStore
 	appendFn func(b *events.Block) error
-	resetFn  func() error
 	closeFn  func() error
 }
 
@@ -102,13 +101,6 @@ func (s *funcStore) Append(b *events.Block) error {
 		return s.appendFn(b)
 	}
 	return s.MemStore.Append(b)
-}
-
-func (s *funcStore) Reset() error {
-	if s.resetFn != nil {
-		return s.resetFn()
-	}
-	return s.MemStore.Reset()
 }
 
 func (s *funcStore) Close() error {
@@ -151,4 +143,29 @@ func isClosed(ch <-chan struct{}) bool {
 	default:
 		return false
 	}
+}
+
+// healthLimit bounds the wait for the filler, which retries on timers: it
+// is generous so that a loaded machine does not fail the test.
+const healthLimit = 30 * time.Second
+
+// waitHealth polls l.Health until ok holds, and returns that health.
+func waitHealth(t testing.TB, l *events.Log, what string, ok func(events.LogHealth) bool) events.LogHealth {
+	t.Helper()
+	deadline := time.Now().Add(healthLimit)
+	for {
+		h := l.Health()
+		if ok(h) {
+			return h
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("log not %s within %v: health %+v", what, healthLimit, h)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func waitHealthy(t testing.TB, l *events.Log) events.LogHealth {
+	t.Helper()
+	return waitHealth(t, l, "healthy", func(h events.LogHealth) bool { return !h.Degraded })
 }

@@ -18,28 +18,81 @@ import (
 // learn of it by the closing of a channel (Wait). Readers never take the
 // writer's lock, and the channel is closed off the writer's goroutine,
 // since waking N readers costs O(N).
+//
+// The store always holds one contiguous run of heights, and the log never
+// deletes any of it: only the store's retention does. When a write fails or
+// a height arrives past newest+1, the log turns degraded (see Health):
+// Append then only queues blocks in memory, and a goroutine of the log
+// writes the missing heights in order, from memory or from the Source,
+// retrying with backoff, until it has caught up. Readers waiting at the
+// missing height simply wait.
 type Log struct {
-	store  Store
-	logger hclog.Logger
+	store      Store
+	src        Source
+	logger     hclog.Logger
+	retryMin   time.Duration
+	retryMax   time.Duration
+	maxPending int
 
-	mu   sync.Mutex                    // serialises Append
-	wake atomic.Pointer[chan struct{}] // closed by the next Append
+	// writeMu serialises store writes. Append in degraded mode never takes
+	// it, since the filler holds it across writes that may be slow.
+	writeMu sync.Mutex
+	wake    atomic.Pointer[chan struct{}] // closed after the next write
 	// first is the height of the first block ever appended (0 before), where
 	// a reader made on the empty log starts, so that it too gets a
 	// *PrunedError, not a silent gap, when it falls behind before its first
 	// read.
-	first atomic.Int64
+	first        atomic.Int64
+	failedWrites atomic.Uint64
+
+	mu          sync.Mutex // guards what follows; never held across a write
+	closed      bool
+	degraded    bool
+	reason      string
+	missingFrom int64            // the first height not written, while degraded
+	target      int64            // the newest height handed to the log
+	pending     map[int64]*Block // blocks waiting for their turn, while degraded
+	filled      int64            // heights written by the filler in this episode
+	filling     bool             // the filler goroutine was started
+	kick        chan struct{}    // tells the filler there is work
+	stop        chan struct{}    // closed by Close
+	fillDone    chan struct{}    // closed when the filler returns
 }
 
-// NewLog returns a log kept in store. A nil logger discards.
+// ErrDegraded is wrapped by the error of the Append that turns the log
+// degraded: the block is kept and written later, in the background.
+var ErrDegraded = errors.New("event log degraded: the block is written in the background")
+
+// ErrLogClosed is returned by a Log used after Close.
+var ErrLogClosed = errors.New("event log closed")
+
+// NewLog returns a log kept in store, with no Source and the default
+// retries. A nil logger discards.
 func NewLog(store Store, logger hclog.Logger) (*Log, error) {
-	if store == nil {
-		return nil, errors.New("event log: store is required")
+	return OpenLog(LogConfig{Store: store, Logger: logger})
+}
+
+// OpenLog returns a log configured by cfg (see LogConfig). It starts no
+// goroutine: the filler starts the first time the log turns degraded, and
+// Close stops it.
+func OpenLog(cfg LogConfig) (*Log, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
 	}
-	if logger == nil {
-		logger = hclog.NewNullLogger()
+	l := &Log{
+		store:      cfg.Store,
+		src:        cfg.Source,
+		logger:     cfg.Logger.Named("eventlog"),
+		retryMin:   cfg.RetryMin,
+		retryMax:   cfg.RetryMax,
+		maxPending: cfg.MaxPending,
+		pending:    make(map[int64]*Block),
+		kick:       make(chan struct{}, 1),
+		stop:       make(chan struct{}),
+		fillDone:   make(chan struct{}),
 	}
-	l := &Log{store: store, logger: logger.Named("eventlog")}
+	_, l.target = cfg.Store.Bounds()
 	wake := make(chan struct{})
 	l.wake.Store(&wake)
 	return l, nil
@@ -47,16 +100,26 @@ func NewLog(store Store, logger hclog.Logger) (*Log, error) {
 
 // Append adds a committed block and wakes the readers. A height at or below
 // the newest one is a block re-executed after a restart: it is ignored and
-// added is false. A height past newest+1 means blocks were never recorded;
-// the log then restarts at b, and readers still behind it get a
-// *PrunedError rather than a silent gap.
+// added is false.
+//
+// A failed write, or a height past newest+1 (heights never recorded), turns
+// the log degraded: that Append returns false and an error wrapping
+// ErrDegraded and the cause, for the caller to log once. While degraded,
+// Append only queues b in memory and returns false and nil at once; it never
+// waits for a store write. added is true only for a block this call wrote.
 func (l *Log) Append(b *Block) (added bool, err error) {
 	if b == nil || b.Height < 1 {
 		// Height 0 means "none" to Bounds and Reader; heights start at 1.
 		return false, errors.New("append: block height must be at least 1")
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
+	if queued, err := l.queue(b); queued {
+		return false, err
+	}
+	l.writeMu.Lock()
+	defer l.writeMu.Unlock()
+	if queued, err := l.queue(b); queued { // it turned degraded meanwhile
+		return false, err
+	}
 	_, newest := l.store.Bounds()
 	if newest != 0 && b.Height <= newest {
 		return false, nil
@@ -64,25 +127,77 @@ func (l *Log) Append(b *Block) (added bool, err error) {
 	if b.Appended.IsZero() {
 		b.Appended = time.Now()
 	}
-	err = l.store.Append(b)
-	if errors.Is(err, ErrGap) {
-		l.logger.Warn("gap in committed heights, restarting the log", "newest", newest, "height", b.Height)
-		if err = l.store.Reset(); err == nil {
-			err = l.store.Append(b)
+	if newest != 0 && b.Height > newest+1 {
+		return false, l.degrade(b, newest+1, fmt.Errorf("append height %d after %d: %w", b.Height, newest, ErrGap))
+	}
+	if err := l.store.Append(b); err != nil {
+		err = fmt.Errorf("append height %d: %w", b.Height, err)
+		if errors.Is(err, ErrGap) {
+			_, newest = l.store.Bounds()
+			return false, l.degrade(b, newest+1, err)
 		}
+		l.failedWrites.Add(1)
+		return false, l.degrade(b, b.Height, err)
 	}
-	if err != nil {
-		return false, fmt.Errorf("append height %d: %w", b.Height, err)
+	l.mu.Lock()
+	l.target = max(l.target, b.Height)
+	l.mu.Unlock()
+	l.written(b.Height)
+	return true, nil
+}
+
+// queue keeps b for the filler when the log is degraded, and reports
+// whether it did (or refused b because the log is closed).
+func (l *Log) queue(b *Block) (bool, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return true, ErrLogClosed
 	}
-	l.first.CompareAndSwap(0, b.Height)
+	if !l.degraded {
+		return false, nil
+	}
+	if b.Height < l.missingFrom || l.pending[b.Height] != nil {
+		return true, nil
+	}
+	if b.Appended.IsZero() {
+		b.Appended = time.Now()
+	}
+	if len(l.pending) < l.maxPending || l.src == nil {
+		l.pending[b.Height] = b
+	}
+	l.target = max(l.target, b.Height)
+	l.wakeFiller()
+	return true, nil
+}
+
+// degrade turns the log degraded at height from, keeping b. Called with
+// writeMu held.
+func (l *Log) degrade(b *Block, from int64, cause error) error {
+	l.mu.Lock()
+	l.degraded = true
+	l.reason = cause.Error()
+	l.missingFrom = from
+	l.target = max(l.target, b.Height)
+	l.pending[b.Height] = b
+	l.filled = 0
+	l.startFiller()
+	l.mu.Unlock()
+	l.logger.Error("event log degraded: writing the missing heights in the background",
+		"height", b.Height, "missing_from", from, "error", cause)
+	return fmt.Errorf("%w (%w)", cause, ErrDegraded)
+}
+
+// written records that height h is in the store and wakes the readers.
+func (l *Log) written(h int64) {
+	l.first.CompareAndSwap(0, h)
 	next := make(chan struct{})
 	old := l.wake.Swap(&next)
 	// close readies every waiting reader, O(N): not on Commit's goroutine.
 	go close(*old)
-	return true, nil
 }
 
-// Wait returns a channel closed by the next successful Append. Take it
+// Wait returns a channel closed by the next height written. Take it
 // before checking for a block, so that an Append in between is not missed.
 func (l *Log) Wait() <-chan struct{} { return *l.wake.Load() }
 
@@ -101,8 +216,30 @@ func (l *Log) SizeBytes() int64 {
 	return -1
 }
 
-// Close closes the store.
-func (l *Log) Close() error { return l.store.Close() }
+// Close stops the filler, waiting for a write or Source call it has under
+// way, then closes the store. Blocks still pending are not written: the
+// embedder's reconciliation at the next start records them again.
+func (l *Log) Close() error {
+	l.mu.Lock()
+	first := !l.closed
+	l.closed = true
+	filling, lost := l.filling, l.degraded
+	from, target := l.missingFrom, l.target
+	l.mu.Unlock()
+	if first {
+		close(l.stop)
+		if lost {
+			l.logger.Warn("event log closed while degraded: heights not written",
+				"missing_from", from, "target", target)
+		}
+	}
+	if filling {
+		<-l.fillDone
+	}
+	l.writeMu.Lock()
+	defer l.writeMu.Unlock()
+	return l.store.Close()
+}
 
 // Reader follows the log block by block. A Reader is used by one goroutine.
 type Reader struct {

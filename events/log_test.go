@@ -3,10 +3,9 @@ package events_test
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/google/go-cmp/cmp"
 
 	"github.com/cometstream/cometstream/events"
 )
@@ -111,111 +110,84 @@ func TestLogAppendRejectsHeightsBelowOne(t *testing.T) {
 	}
 }
 
-func TestLogAppendGapRestartsTheLog(t *testing.T) {
+// A gap is heights never recorded: the log keeps what it has, turns
+// degraded, and a reader waiting at the missing height just waits.
+func TestLogAppendGapKeepsHistory(t *testing.T) {
 	l, spy := newSpyLog(t, 8)
+	t.Cleanup(func() { l.Close() })
 	appendRange(t, l, 10, 10)
 
 	caughtUp := l.NewReader(10)
 	if b, err := caughtUp.TryNext(); err != nil || b.Height != 10 {
 		t.Fatalf("TryNext = %v, %v; want block 10", b, err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	waiting := nextAsync(ctx, caughtUp)
 	spy.awaitWaiting(t, 11)
 
-	b15 := block(15)
-	if added, err := l.Append(b15); !added || err != nil {
-		t.Fatalf("Append(15) after 10 = %v, %v; want true, nil", added, err)
+	if added, err := l.Append(block(15)); added || !errors.Is(err, events.ErrGap) || !errors.Is(err, events.ErrDegraded) {
+		t.Fatalf("Append(15) after 10 = %v, %v; want false and an error wrapping ErrGap and ErrDegraded", added, err)
 	}
-	if oldest, newest := l.Bounds(); oldest != 15 || newest != 15 {
-		t.Errorf("Bounds after the gap = %d, %d; want 15, 15", oldest, newest)
+	if added, err := l.Append(block(16)); added || err != nil {
+		t.Fatalf("Append(16) while degraded = %v, %v; want false, nil (queued)", added, err)
 	}
-
-	res := recv(t, waiting)
-	var pe *events.PrunedError
-	if !errors.As(res.err, &pe) || !errors.Is(res.err, events.ErrPruned) {
-		t.Fatalf("waiting reader got %v, %v; want a *PrunedError", res.b, res.err)
+	if oldest, newest := l.Bounds(); oldest != 10 || newest != 10 {
+		t.Errorf("Bounds after the gap = %d, %d; want 10, 10", oldest, newest)
 	}
-	if diff := cmp.Diff(events.PrunedError{Height: 11, Oldest: 15}, *pe); diff != "" {
-		t.Errorf("PrunedError (-want +got):\n%s", diff)
+	h := l.Health()
+	if !h.Degraded || h.MissingFrom != 11 || h.Target != 16 || h.Reason == "" {
+		t.Errorf("Health = %+v; want degraded, missing from 11, target 16, a reason", h)
 	}
-
-	resumed := l.NewReader(pe.Oldest)
-	if b, err := resumed.TryNext(); b != b15 || err != nil {
-		t.Errorf("reader resumed at Oldest: TryNext = %v, %v; want block 15", b, err)
+	if b, err := l.Get(10); err != nil || b.Height != 10 {
+		t.Errorf("Get(10) = %v, %v; want block 10", b, err)
 	}
-	appendRange(t, l, 16, 16)
-	if b, err := resumed.TryNext(); err != nil || b.Height != 16 {
-		t.Errorf("after the gap the log goes on: TryNext = %v, %v; want block 16", b, err)
+	cancel()
+	if res := recv(t, waiting); !errors.Is(res.err, context.Canceled) {
+		t.Errorf("waiting reader got %v, %v; want it still waiting until cancelled", res.b, res.err)
 	}
 }
 
 func TestLogAppendStoreErrors(t *testing.T) {
 	errStore := errors.New("store failed")
-	errReset := errors.New("reset failed")
-	tests := []struct {
-		name    string
-		store   func(m *events.MemStore) *funcStore
-		height  int64 // appended after block 1
-		wantErr error
-	}{
-		{
-			name: "append fails",
-			store: func(m *events.MemStore) *funcStore {
-				return &funcStore{MemStore: m, appendFn: func(b *events.Block) error {
-					if b.Height == 1 {
-						return m.Append(b)
-					}
-					return errStore
-				}}
-			},
-			height:  2,
-			wantErr: errStore,
-		},
-		{
-			name: "reset after a gap fails",
-			store: func(m *events.MemStore) *funcStore {
-				return &funcStore{MemStore: m, resetFn: func() error { return errReset }}
-			},
-			height:  5,
-			wantErr: errReset,
-		},
-		{
-			name: "append after the reset fails",
-			store: func(m *events.MemStore) *funcStore {
-				return &funcStore{MemStore: m, appendFn: func(b *events.Block) error {
-					if b.Height == 1 {
-						return m.Append(b)
-					}
-					if _, newest := m.Bounds(); newest != 0 {
-						return events.ErrGap
-					}
-					return errStore
-				}}
-			},
-			height:  5,
-			wantErr: errStore,
-		},
+	var failing atomic.Bool
+	m, _ := events.NewMemStore(8)
+	store := &funcStore{MemStore: m, appendFn: func(b *events.Block) error {
+		if failing.Load() {
+			return errStore
+		}
+		return m.Append(b)
+	}}
+	l, err := events.OpenLog(events.LogConfig{Store: store, RetryMin: time.Millisecond, RetryMax: 5 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			m, _ := events.NewMemStore(4)
-			l, err := events.NewLog(tt.store(m), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			appendRange(t, l, 1, 1)
-			wake := l.Wait()
-			added, err := l.Append(block(tt.height))
-			if added || !errors.Is(err, tt.wantErr) {
-				t.Fatalf("Append(%d) = %v, %v; want false and an error wrapping %v", tt.height, added, err, tt.wantErr)
-			}
-			if isClosed(wake) {
-				t.Error("a failed Append woke the readers")
-			}
-		})
+	t.Cleanup(func() { l.Close() })
+	appendRange(t, l, 1, 1)
+	wake := l.Wait()
+	failing.Store(true)
+	added, err := l.Append(block(2))
+	if added || !errors.Is(err, errStore) || !errors.Is(err, events.ErrDegraded) {
+		t.Fatalf("Append(2) = %v, %v; want false and an error wrapping the store's and ErrDegraded", added, err)
 	}
+	if isClosed(wake) {
+		t.Error("a failed Append woke the readers")
+	}
+	if added, err := l.Append(block(3)); added || err != nil {
+		t.Fatalf("Append(3) while degraded = %v, %v; want false, nil", added, err)
+	}
+	failing.Store(false)
+	waitHealthy(t, l)
+	if _, newest := l.Bounds(); newest != 3 {
+		t.Errorf("newest after recovery = %d, want 3", newest)
+	}
+	if !isClosed(wake) {
+		t.Error("the filled heights did not wake the readers")
+	}
+	if h := l.Health(); h.FailedWrites == 0 {
+		t.Errorf("Health = %+v; want FailedWrites > 0", h)
+	}
+	appendRange(t, l, 4, 4)
 }
 
 func TestLogClose(t *testing.T) {

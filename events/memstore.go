@@ -42,7 +42,8 @@ func (s *MemStore) Append(b *Block) error {
 	return nil
 }
 
-// Reset implements Store.
+// Reset drops every block, so the next Append may start at any height. The
+// SegmentStore uses it for its cache; the Log never calls it.
 func (s *MemStore) Reset() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -66,6 +66,10 @@ type SegmentConfig struct {
 	// noSync skips every fsync, for tests that open stores by the
 	// thousand (export_test.go).
 	noSync bool
+
+	// openFile, when set, opens every segment file instead of os.OpenFile:
+	// tests wrap real files to inject faults (export_test.go).
+	openFile func(path string, flag int, perm os.FileMode) (segmentFile, error)
 }
 
 func (c SegmentConfig) withDefaults() (SegmentConfig, error) {

@@ -232,7 +232,7 @@ func findRecord(r io.ReaderAt, from, end, minHeight int64) (int64, error) {
 }
 
 // syncFile makes what was written to f durable.
-func (s *SegmentStore) syncFile(f *os.File) error {
+func (s *SegmentStore) syncFile(f segmentFile) error {
 	if s.cfg.noSync {
 		return nil
 	}

@@ -104,16 +104,19 @@ func TestLogOverSegmentStore(t *testing.T) {
 			t.Errorf("%s reader: Next = %v, %v; want the appended block 21 itself", name, got.b, got.err)
 		}
 	}
-	// A gap restarts the log; the old reader learns what it lost.
-	appendRange(t, l, 30, 30)
-	if o, n := l.Bounds(); o != 30 || n != 30 {
-		t.Fatalf("Bounds after a gap = %d, %d; want 30, 30", o, n)
+	// A gap deletes nothing: the log turns degraded and keeps every height.
+	if added, err := l.Append(block(30)); added || !errors.Is(err, events.ErrGap) {
+		t.Fatalf("Append(30) after 21 = %v, %v; want false and ErrGap", added, err)
 	}
-	var pe *events.PrunedError
-	if _, err := old.TryNext(); !errors.As(err, &pe) || pe.Oldest != 30 {
-		t.Fatalf("old reader after the gap: error = %v, want PrunedError with oldest 30", err)
+	if o, n := l.Bounds(); o != 1 || n != 21 {
+		t.Fatalf("Bounds after a gap = %d, %d; want 1, 21", o, n)
 	}
-	if diff := cmp.Diff([]string{segName(30)}, segFiles(t, dir)); diff != "" {
-		t.Errorf("segments after the gap (-want +got):\n%s", diff)
+	if _, err := old.TryNext(); !errors.Is(err, events.ErrNotYet) {
+		t.Fatalf("old reader after the gap: error = %v, want ErrNotYet", err)
 	}
+	if err := l.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	s = openStore(t, cfg)
+	checkBounds(t, s, 1, 21)
 }

@@ -3,6 +3,7 @@ package events
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 
@@ -79,7 +80,7 @@ func (s *SegmentStore) load() error {
 // is deleted and nil returned.
 func (s *SegmentStore) loadSegment(first int64, newest bool) (*segment, error) {
 	path := segmentPath(s.cfg.Dir, first)
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	f, err := s.openFile(path, os.O_RDWR, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -94,12 +95,12 @@ func (s *SegmentStore) loadSegment(first int64, newest bool) (*segment, error) {
 	return g, nil
 }
 
-func (s *SegmentStore) scanFile(f *os.File, path string, first int64, newest bool) (*segment, error) {
+func (s *SegmentStore) scanFile(f segmentFile, path string, first int64, newest bool) (*segment, error) {
 	info, err := f.Stat()
 	if err != nil {
 		return nil, err
 	}
-	sc, err := scanSegment(f, info.Size(), first)
+	sc, err := scanSegment(io.NewSectionReader(f, 0, info.Size()), info.Size(), first)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

@@ -44,9 +44,16 @@ type SegmentStore struct {
 	log   hclog.Logger
 	cache *MemStore // the newest blocks appended since Open
 
-	writeMu sync.Mutex // serialises Append, Reset and Close
+	writeMu sync.Mutex // serialises Append and Close
 	buf     []byte     // the record being written; under writeMu
-	failed  error      // set when the newest segment may hold a partial record; under writeMu
+	// undo takes back what a failed write left (a partial record, or a
+	// new segment file); set while it has not succeeded, and retried by
+	// the next Append before it writes. Under writeMu.
+	undo func() error
+	// failed is set, for good, when the store cannot know what the disk
+	// holds: after a failed fsync the kernel may have dropped written data
+	// and cleared the error, so no retry could tell. Under writeMu.
+	failed error
 
 	mu     sync.RWMutex // guards the index: segs, bytes, closed
 	segs   []*segment   // oldest first; the last one is written to
@@ -60,7 +67,7 @@ var _ Store = (*SegmentStore)(nil)
 type segment struct {
 	first   int64
 	path    string
-	f       *os.File
+	f       segmentFile
 	offsets []uint32 // offsets[i] is where height first+i starts
 	size    int64    // where the next record goes
 }
@@ -89,6 +96,12 @@ func (s *SegmentStore) Append(b *Block) error {
 	}
 	if b == nil {
 		return errors.New("append: nil block")
+	}
+	if s.undo != nil {
+		if err := s.undo(); err != nil {
+			return fmt.Errorf("append height %d: still cannot take back a failed write: %w", b.Height, err)
+		}
+		s.undo = nil
 	}
 	var active *segment
 	if n := len(s.segs); n > 0 {
@@ -122,7 +135,8 @@ func (s *SegmentStore) Append(b *Block) error {
 	s.bytes += int64(len(rec))
 	s.mu.Unlock()
 	if err := s.cache.Append(b); errors.Is(err, ErrGap) {
-		// The cache last saw another run of heights (before a Reset).
+		// The store refuses gaps, so the cache cannot miss a height; were it
+		// to, it restarts rather than serve a run with a hole.
 		s.cache.Reset()
 		s.cache.Append(b)
 	}
@@ -141,7 +155,14 @@ func (s *SegmentStore) roll(prev *segment, first int64) (*segment, error) {
 		}
 	}
 	path := segmentPath(s.cfg.Dir, first)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o640)
+	f, err := s.openFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o640)
+	if errors.Is(err, os.ErrExist) {
+		// Not in the index, so a failed roll or write of ours left it, and
+		// it holds nothing that was acknowledged.
+		if err = os.Remove(path); err == nil {
+			f, err = s.openFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o640)
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("append: create segment: %w", err)
 	}
@@ -154,7 +175,8 @@ func (s *SegmentStore) roll(prev *segment, first int64) (*segment, error) {
 }
 
 // write puts rec at the end of g in one write call. On failure it takes
-// back what was written, and when it cannot, refuses later appends.
+// back what was written; when it cannot, the next Append tries again before
+// it writes, so that a full disk that frees up costs no restart.
 func (s *SegmentStore) write(g *segment, rec []byte, h int64, fresh bool) error {
 	if s.cfg.FaultMidWrite != nil && s.cfg.FaultMidWrite(h) {
 		g.f.WriteAt(rec[:len(rec)/2], g.size)
@@ -169,12 +191,14 @@ func (s *SegmentStore) write(g *segment, rec []byte, h int64, fresh bool) error 
 		err = fmt.Errorf("append height %d: write %s: %w", h, g.path, err)
 		if fresh {
 			g.f.Close()
-			if rerr := os.Remove(g.path); rerr != nil {
-				s.failed = errors.Join(err, rerr)
-			}
-		} else if terr := g.f.Truncate(g.size); terr != nil {
-			s.failed = errors.Join(err, terr)
+			s.undo = func() error { return removeMissing(g.path) }
+		} else {
+			s.undo = func() error { return g.f.Truncate(g.size) }
 		}
+		if uerr := s.undo(); uerr != nil {
+			return errors.Join(err, uerr)
+		}
+		s.undo = nil
 		return err
 	}
 	if s.cfg.SyncWrites {
@@ -229,41 +253,11 @@ func (s *SegmentStore) retain() {
 	}
 }
 
-// Reset implements Store: it deletes every segment.
-func (s *SegmentStore) Reset() error {
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
-	if s.closed {
-		return ErrStoreClosed
-	}
-	s.mu.Lock()
-	segs := s.segs
-	s.segs, s.bytes = nil, 0
-	s.mu.Unlock()
-	s.cache.Reset()
-	// Newest first, so that files a failure leaves are a run of heights.
-	for i := len(segs) - 1; i >= 0; i-- {
-		segs[i].f.Close()
-		if err := os.Remove(segs[i].path); err != nil && !errors.Is(err, os.ErrNotExist) {
-			for _, g := range segs[:i] {
-				g.f.Close()
-			}
-			s.failed = fmt.Errorf("reset: %w", err)
-			return s.failed
-		}
-	}
-	if err := s.syncDir(); err != nil {
-		return fmt.Errorf("reset: %w", err)
-	}
-	s.failed = nil
-	return nil
-}
-
 // Get implements Store.
 func (s *SegmentStore) Get(h int64) (*Block, error) {
 	// A segment deleted or closed during the read sends us back to the
-	// index, which then says why; once is enough unless Reset and Append
-	// race with us again.
+	// index, which then says why; once is enough unless retention races
+	// with us again.
 	for {
 		g, off, n, err := s.locate(h)
 		if err != nil {

@@ -2,7 +2,6 @@ package events_test
 
 import (
 	"errors"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -172,32 +171,6 @@ func TestSegmentOversizedRecord(t *testing.T) {
 	}
 }
 
-func TestSegmentReset(t *testing.T) {
-	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "README"), []byte("not a segment"))
-	s := openStore(t, events.SegmentConfig{Dir: dir, SegmentBytes: 600})
-	appendBlocks(t, s, richBlock, 1, 10)
-	if err := s.Reset(); err != nil {
-		t.Fatalf("Reset: %v", err)
-	}
-	checkBounds(t, s, 0, 0)
-	if files := segFiles(t, dir); len(files) != 0 {
-		t.Fatalf("segments after Reset: %v", files)
-	}
-	if _, err := s.Get(5); !errors.Is(err, events.ErrNotYet) {
-		t.Errorf("Get(5) after Reset: error = %v, want ErrNotYet", err)
-	}
-	// As after statesync: the log restarts at a later height.
-	appendBlocks(t, s, richBlock, 100, 102)
-	checkBounds(t, s, 100, 102)
-	closeStore(t, s)
-	s = openStore(t, events.SegmentConfig{Dir: dir})
-	checkBounds(t, s, 100, 102)
-	if _, err := os.Stat(filepath.Join(dir, "README")); err != nil {
-		t.Errorf("a file that is not a segment was touched: %v", err)
-	}
-}
-
 func TestSegmentClosed(t *testing.T) {
 	s := openStore(t, events.SegmentConfig{Dir: t.TempDir()})
 	appendBlocks(t, s, richBlock, 1, 2)
@@ -210,9 +183,6 @@ func TestSegmentClosed(t *testing.T) {
 	}
 	if _, err := s.Get(1); !errors.Is(err, events.ErrStoreClosed) {
 		t.Errorf("Get after Close: error = %v, want ErrStoreClosed", err)
-	}
-	if err := s.Reset(); !errors.Is(err, events.ErrStoreClosed) {
-		t.Errorf("Reset after Close: error = %v, want ErrStoreClosed", err)
 	}
 }
 

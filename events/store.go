@@ -30,13 +30,15 @@ var ErrGap = errors.New("height does not follow the newest block")
 
 // A Store keeps committed blocks for the Log. The Log serialises Append; Get
 // and Bounds may run concurrently with it and with each other. Stores must
-// not modify a block after Append, since readers share it.
+// not modify a block after Append, since readers share it. A store holds
+// one contiguous run of heights and deletes only by its own retention: the
+// Log has no way to drop history, so that no error path can.
 type Store interface {
 	// Append stores b. b.Height is newest+1, or any height when the store
-	// is empty or was reset.
+	// is empty; another height is refused with an error wrapping ErrGap.
+	// A failed Append leaves the store as it was, so that the same height
+	// can be tried again.
 	Append(b *Block) error
-	// Reset drops every block, so the next Append may start at any height.
-	Reset() error
 	// Get returns the block at height h, a *PrunedError below the oldest
 	// height, ErrNotYet above the newest.
 	Get(h int64) (*Block, error)
