@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/cometstream/cometstream/wire"
 )
 
 // Client follows one stream across reconnections and delivers each event
@@ -104,7 +106,7 @@ func stop(err error) error { return &stopError{err: err} }
 func (c *Client) NextHeight(ctx context.Context) (int64, error) {
 	var errs []error
 	for _, base := range c.bases {
-		u := base + pathBlocks
+		u := base + wire.PathBlocks
 		conn, resp, err := c.cfg.Dialer.DialContext(ctx, u, c.cfg.Header)
 		if err != nil {
 			if ctx.Err() != nil {

@@ -10,12 +10,8 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/hashicorp/go-hclog"
-)
 
-// Stream paths, relative to a base URL.
-const (
-	pathTransactions = "/api/v1/streams/valid_transactions"
-	pathBlocks       = "/api/v1/streams/valid_blocks"
+	"github.com/cometstream/cometstream/wire"
 )
 
 // Config configures a Client. Zero values take the documented defaults.
@@ -78,7 +74,7 @@ func (c *Config) setDefaults() error {
 	filters := []struct {
 		name   string
 		values []string
-	}{{"asset_id", c.AssetIDs}, {"public_key", c.PublicKeys}, {"operation", c.Operations}}
+	}{{wire.ParamAssetID, c.AssetIDs}, {wire.ParamPublicKey, c.PublicKeys}, {wire.ParamOperation, c.Operations}}
 	for _, f := range filters {
 		if len(f.values) > 0 && c.Blocks {
 			return fmt.Errorf("client: %s filter given for valid_blocks, which has no filters", f.name)
@@ -152,33 +148,17 @@ func parseBase(raw string) (string, error) {
 	return strings.TrimRight(u.String(), "/"), nil
 }
 
-// streamURL is the URL to dial on base, resuming at from (0: live edge).
-// Filter values are query-escaped one by one and joined with literal
-// commas, the list separator the server splits on.
+// streamURL is the URL to dial on base, resuming at from (0: live edge),
+// encoded by wire.Query.Encode.
 func (c *Config) streamURL(base string, from int64) string {
-	path := pathTransactions
+	path := wire.PathTransactions
 	if c.Blocks {
-		path = pathBlocks
+		path = wire.PathBlocks
 	}
-	var q []string
-	if from > 0 {
-		q = append(q, fmt.Sprintf("from_height=%d", from))
-	}
-	for _, f := range []struct {
-		name   string
-		values []string
-	}{{"asset_id", c.AssetIDs}, {"public_key", c.PublicKeys}, {"operation", c.Operations}} {
-		if len(f.values) == 0 {
-			continue
-		}
-		esc := make([]string, len(f.values))
-		for i, v := range f.values {
-			esc[i] = url.QueryEscape(v)
-		}
-		q = append(q, f.name+"="+strings.Join(esc, ","))
-	}
-	if len(q) == 0 {
-		return base + path
-	}
-	return base + path + "?" + strings.Join(q, "&")
+	return c.query(from).URL(base, path)
+}
+
+// query is the subscription's parameters when resuming at from.
+func (c *Config) query(from int64) wire.Query {
+	return wire.Query{FromHeight: from, AssetIDs: c.AssetIDs, PublicKeys: c.PublicKeys, Operations: c.Operations}
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+
+	"github.com/cometstream/cometstream/wire"
 )
 
 // ErrPruned matches (errors.Is) the *PrunedError Run returns when the node
@@ -62,20 +64,13 @@ func (e *StatusError) permanent() bool {
 	return false
 }
 
-// refusal is the JSON body of a refusal before the upgrade.
-type refusal struct {
-	Message      string `json:"message"`
-	Status       int    `json:"status"`
-	OldestHeight *int64 `json:"oldest_height"`
-}
-
 // refusalError turns a failed handshake's response into the error it
 // stands for: *PrunedError, or *StatusError (permanent or retried).
 func refusalError(rawURL string, from int64, resp *http.Response, body []byte) error {
-	var r refusal
+	var r wire.Error
 	_ = json.Unmarshal(body, &r) // a proxy's HTML page is still a status
-	if resp.StatusCode == http.StatusGone && r.OldestHeight != nil {
-		return &PrunedError{URL: rawURL, Requested: from, Oldest: *r.OldestHeight}
+	if resp.StatusCode == http.StatusGone && r.OldestHeight > 0 {
+		return &PrunedError{URL: rawURL, Requested: from, Oldest: r.OldestHeight}
 	}
 	return &StatusError{URL: rawURL, Status: resp.StatusCode, Message: r.Message}
 }

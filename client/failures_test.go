@@ -82,7 +82,8 @@ func TestRejected(t *testing.T) {
 		status  int
 		wantMsg string
 	}{
-		{"malformed filter", client.Config{Operations: []string{"BOGUS"}}, clienttest.Plan{}, 400, `operation "BOGUS"`},
+		{"malformed filter", client.Config{Operations: []string{"bogus"}}, clienttest.Plan{}, 400, `operation "bogus" is not an operation name`},
+		{"malformed asset id", client.Config{AssetIDs: []string{"asset-0"}}, clienttest.Plan{}, 400, `asset_id "asset-0" is not a transaction id`},
 		{"forbidden", client.Config{}, clienttest.Plan{Status: 403, Message: "origin not allowed"}, 403, "origin not allowed"},
 		{"not found", client.Config{}, clienttest.Plan{Status: 404, Message: "no stream"}, 404, "no stream"},
 	}

@@ -1,10 +1,6 @@
 package client
 
-import (
-	"fmt"
-	"strings"
-	"testing"
-)
+import "testing"
 
 // FuzzDecodeMessage: whatever a server sends, decoding neither panics nor
 // accepts a message without the fields resuming depends on.
@@ -23,44 +19,4 @@ func FuzzDecodeMessage(f *testing.F) {
 			t.Fatalf("accepted block message %q as %+v", data, b)
 		}
 	})
-}
-
-// FuzzResumeHint: the hint parser finds the height the node wrote, and
-// never a negative one in anything else.
-func FuzzResumeHint(f *testing.F) {
-	f.Add("server shutting down; resume with from_height=", int64(42))
-	f.Add("subscriber too slow: fell behind; resume with from_height=", int64(1))
-	f.Add("from_height=from_height=", int64(9223372036854775807))
-	f.Add("", int64(0))
-	f.Fuzz(func(t *testing.T, prefix string, h int64) {
-		if got := resumeHint(prefix); got < 0 {
-			t.Fatalf("resumeHint(%q) = %d", prefix, got)
-		}
-		if h <= 0 || strings.Contains(prefix, "from_height=") {
-			return
-		}
-		reason := fmt.Sprintf("%sfrom_height=%d", prefix, h)
-		if got := resumeHint(reason); got != h {
-			t.Fatalf("resumeHint(%q) = %d, want %d", reason, got, h)
-		}
-	})
-}
-
-func TestResumeHint(t *testing.T) {
-	tests := []struct {
-		reason string
-		want   int64
-	}{
-		{"server shutting down; resume with from_height=120", 120},
-		{"subscriber too slow; resume with from_height=7", 7},
-		{"server shutting down", 0},
-		{"from_height=", 0},
-		{"from_height=-3", 0},
-		{"from_height=99999999999999999999", 0}, // beyond int64: no hint
-	}
-	for _, tt := range tests {
-		if got := resumeHint(tt.reason); got != tt.want {
-			t.Errorf("resumeHint(%q) = %d, want %d", tt.reason, got, tt.want)
-		}
-	}
 }

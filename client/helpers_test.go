@@ -4,8 +4,11 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -88,13 +91,13 @@ func collectErr(t *testing.T, c *client.Client, n int) ([]client.Event, error) {
 		return nil
 	})
 	if len(got) < n && errors.Is(err, context.Canceled) {
-		t.Fatalf("timed out after %d of %d events: %v", len(got), n, wire(got))
+		t.Fatalf("timed out after %d of %d events: %v", len(got), n, messagesOf(got))
 	}
 	return got, err
 }
 
-// wire turns events back into the messages they came from.
-func wire(evs []client.Event) []any {
+// messagesOf turns events back into the messages they came from.
+func messagesOf(evs []client.Event) []any {
 	out := make([]any, 0, len(evs))
 	for _, e := range evs {
 		switch {
@@ -111,7 +114,7 @@ func wire(evs []client.Event) []any {
 
 func checkEvents(t *testing.T, want []any, got []client.Event) {
 	t.Helper()
-	if diff := cmp.Diff(want, wire(got)); diff != "" {
+	if diff := cmp.Diff(want, messagesOf(got)); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)
 	}
 }
@@ -143,4 +146,38 @@ func waitFor(t *testing.T, s *clienttest.Server, what string, cond func([]client
 	if err := s.WaitFor(ctx, cond); err != nil {
 		t.Fatalf("waiting for %s: %v (requests %v, close codes %v)", what, err, fromHeights(s.Requests()), s.CloseCodes())
 	}
+}
+
+// assetID and publicKey are well-formed ids, which the node (and so
+// clienttest) insists on in filters.
+func assetID(n int) string   { return fmt.Sprintf("%064x", n) }
+func publicKey(n int) string { return "Key" + strings.Repeat("1", 40) + string(rune('2'+n%8)) }
+
+// wellFormed replaces the "asset-N" and "key-N" of clienttest.Blocks with
+// assetID(N) and publicKey(N), so that tests can filter on them.
+func wellFormed(chain []clienttest.Block) []clienttest.Block {
+	re := func(prefix string, id func(int) string, v string) string {
+		n, err := strconv.Atoi(strings.TrimPrefix(v, prefix))
+		if err != nil || !strings.HasPrefix(v, prefix) {
+			return v
+		}
+		return id(n)
+	}
+	out := make([]clienttest.Block, len(chain))
+	for i, b := range chain {
+		b.Txs = slices.Clone(b.Txs)
+		for j, tx := range b.Txs {
+			tx.AssetIDs = slices.Clone(tx.AssetIDs)
+			for k, a := range tx.AssetIDs {
+				tx.AssetIDs[k] = re("asset-", assetID, a)
+			}
+			tx.PublicKeys = slices.Clone(tx.PublicKeys)
+			for k, p := range tx.PublicKeys {
+				tx.PublicKeys[k] = re("key-", publicKey, p)
+			}
+			b.Txs[j] = tx
+		}
+		out[i] = b
+	}
+	return out
 }

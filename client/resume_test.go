@@ -45,7 +45,7 @@ func TestLiveDelivery(t *testing.T) {
 // event arrives exactly once, in order, and that the client resumed from
 // the height of its last event.
 func TestResumeEveryPosition(t *testing.T) {
-	chain := clienttest.Blocks(1, 2, 0, 3, 1, 4, 2)
+	chain := wellFormed(clienttest.Blocks(1, 2, 0, 3, 1, 4, 2))
 	cuts := []struct {
 		name string
 		plan clienttest.Plan
@@ -61,8 +61,10 @@ func TestResumeEveryPosition(t *testing.T) {
 		filter clienttest.Filter
 	}{
 		{"transactions", client.Config{}, false, clienttest.Filter{}},
-		{"filtered", client.Config{Operations: []string{"TRANSFER", "CREATE"}, AssetIDs: []string{"asset-0", "asset-2"}}, false,
-			clienttest.Filter{Operations: []string{"TRANSFER", "CREATE"}, AssetIDs: []string{"asset-0", "asset-2"}}},
+		{"filtered", client.Config{Operations: []string{"TRANSFER", "CREATE"}, AssetIDs: []string{assetID(0), assetID(2)}}, false,
+			clienttest.Filter{Operations: []string{"TRANSFER", "CREATE"}, AssetIDs: []string{assetID(0), assetID(2)}}},
+		{"by key", client.Config{PublicKeys: []string{publicKey(1)}}, false,
+			clienttest.Filter{PublicKeys: []string{publicKey(1)}}},
 		{"blocks", client.Config{Blocks: true}, true, clienttest.Filter{}},
 	}
 	for _, st := range streams {

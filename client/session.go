@@ -7,18 +7,14 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"regexp"
-	"strconv"
 	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/hashicorp/go-hclog"
-)
 
-// headerNextHeight carries, on a successful upgrade, the height of the first
-// block the subscription will deliver.
-const headerNextHeight = "Cometstream-Next-Height"
+	"github.com/cometstream/cometstream/wire"
+)
 
 // closeGrace bounds the wait for the server's reply to our close frame.
 const closeGrace = time.Second
@@ -67,7 +63,7 @@ func (c *Client) session(ctx context.Context, base string, handler func(Event) e
 			log.Debug("start height from the server", "next_height", h)
 		}
 	}
-	log.Info("connected", "from_height", from, "skip", skip, "next_height", resp.Header.Get(headerNextHeight))
+	log.Info("connected", "from_height", from, "skip", skip, "next_height", resp.Header.Get(wire.HeaderNextHeight))
 
 	s := &connState{conn: conn, timeout: c.cfg.ReadTimeout, writeTimeout: c.cfg.WriteTimeout}
 	conn.SetReadLimit(c.cfg.ReadLimit)
@@ -157,7 +153,7 @@ func (c *Client) logDisconnect(log hclog.Logger, err error) (timedOut bool) {
 	var ne net.Error
 	switch {
 	case errors.As(err, &ce):
-		hint := resumeHint(ce.Text)
+		hint, _ := wire.ParseResumeHeight(ce.Text)
 		learned := c.pos.learn(hint)
 		log.Info("stream closed by the server", "code", ce.Code, "reason", ce.Text, "hint_adopted", learned)
 	case errors.Is(err, websocket.ErrReadLimit):
@@ -171,28 +167,10 @@ func (c *Client) logDisconnect(log hclog.Logger, err error) (timedOut bool) {
 	return false
 }
 
-var hintRE = regexp.MustCompile(`from_height=(\d+)`)
-
-// resumeHint is the height in a close reason's "from_height=<H>", or 0.
-func resumeHint(reason string) int64 {
-	m := hintRE.FindStringSubmatch(reason)
-	if m == nil {
-		return 0
-	}
-	h, err := strconv.ParseInt(m[1], 10, 64)
-	if err != nil {
-		return 0
-	}
-	return h
-}
-
 // nextHeightHeader is the Cometstream-Next-Height value, or 0 when absent
-// or not a positive integer.
+// or not a height.
 func nextHeightHeader(h http.Header) int64 {
-	n, err := strconv.ParseInt(h.Get(headerNextHeight), 10, 64)
-	if err != nil || n <= 0 {
-		return 0
-	}
+	n, _ := wire.ParseHeight(h.Get(wire.HeaderNextHeight))
 	return n
 }
 

@@ -1,12 +1,13 @@
 package streamsvc
 
 import (
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/cometstream/cometstream/wire"
 )
 
 // handleStream checks the request before upgrading it, so that every refusal
@@ -27,11 +28,7 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
 	reader := s.cfg.Log.NewReader(q.FromHeight)
 	if oldest, _ := s.cfg.Log.Bounds(); q.FromHeight > 0 && oldest > 0 && q.FromHeight < oldest {
 		s.metrics.Refused.WithLabelValues("gone").Inc()
-		writeJSON(w, http.StatusGone, map[string]any{
-			"message":       fmt.Sprintf("height %d is no longer kept; the oldest kept is %d", q.FromHeight, oldest),
-			"status":        http.StatusGone,
-			"oldest_height": oldest,
-		})
+		writeJSON(w, http.StatusGone, wire.Gone(q.FromHeight, oldest))
 		return
 	}
 	ip := clientIP(r)
@@ -66,7 +63,7 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.EnableCompression && offersDeflate(r.Header) {
 		cache = caches.deflate
 	}
-	stream := strings.TrimPrefix(r.URL.Path, "/api/v1/streams/")
+	stream := strings.TrimPrefix(r.URL.Path, wire.StreamPrefix)
 	sub := newSubscriber(s, conn, reader, q, cache, stream, s.nextID.Add(1))
 	s.track(sub, true)
 	s.metrics.Connections.WithLabelValues(stream).Inc()
@@ -84,8 +81,8 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
 // upgrade, origin and token.
 func (s *Server) check(r *http.Request) *refusal {
 	switch {
-	case r.URL.Path != PathTransactions && r.URL.Path != PathBlocks:
-		return &refusal{http.StatusNotFound, "no stream at " + r.URL.Path, "not_found"}
+	case !wire.IsStreamPath(r.URL.Path):
+		return &refusal{http.StatusNotFound, wire.NoStream(r.URL.Path), "not_found"}
 	case r.Method != http.MethodGet:
 		return &refusal{http.StatusMethodNotAllowed, "streams accept only GET with a WebSocket upgrade", "method"}
 	case !websocket.IsWebSocketUpgrade(r):
@@ -114,10 +111,9 @@ func (s *Server) refuse(w http.ResponseWriter, ref *refusal) {
 	WriteError(w, ref.status, ref.message)
 }
 
-// HeaderNextHeight, on a successful upgrade, names the height of the first
-// block the subscription delivers, so a client starting at the live edge
-// knows where to resume after a disconnect.
-const HeaderNextHeight = "Cometstream-Next-Height"
+// HeaderNextHeight is wire.HeaderNextHeight: on a successful upgrade, the
+// height of the first block the subscription delivers.
+const HeaderNextHeight = wire.HeaderNextHeight
 
 func (s *Server) track(sub *subscriber, add bool) {
 	s.mu.Lock()

@@ -3,12 +3,15 @@ package streamsvc
 import (
 	"encoding/json"
 	"net/http"
+
+	"github.com/cometstream/cometstream/wire"
 )
 
-// WriteError writes the JSON error body used by every HTTP endpoint:
-// {"message": ..., "status": ...}, the shape Planetmint's Web API uses.
+// WriteError writes the JSON error body used by every HTTP endpoint,
+// wire.Error: {"message": ..., "status": ...}, the shape Planetmint's Web
+// API uses.
 func WriteError(w http.ResponseWriter, status int, message string) {
-	writeJSON(w, status, map[string]any{"message": message, "status": status})
+	writeJSON(w, status, wire.Error{Message: message, Status: status})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -15,12 +15,14 @@ import (
 
 	"github.com/cometstream/cometstream/events"
 	"github.com/cometstream/cometstream/internal/httpserve"
+	"github.com/cometstream/cometstream/wire"
 )
 
-// Stream paths, relative to the stream port's root.
+// Stream paths, relative to the stream port's root, re-exported from
+// package wire.
 const (
-	PathTransactions = "/api/v1/streams/valid_transactions"
-	PathBlocks       = "/api/v1/streams/valid_blocks"
+	PathTransactions = wire.PathTransactions
+	PathBlocks       = wire.PathBlocks
 )
 
 // cacheSlots is how many recent blocks keep their encoded frames.
@@ -88,8 +90,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.handleStream(w, r)
 		return
 	}
-	s.refuse(w, &refusal{http.StatusNotFound,
-		fmt.Sprintf("no stream at %s; streams are %s and %s", r.URL.Path, PathTransactions, PathBlocks), "not_found"})
+	s.refuse(w, &refusal{http.StatusNotFound, wire.NoStream(r.URL.Path), "not_found"})
 }
 
 // Start listens on Config.Addr (with TLS when Config.TLS is set) and serves

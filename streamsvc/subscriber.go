@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/cometstream/cometstream/events"
+	"github.com/cometstream/cometstream/wire"
 )
 
 // closeGrace is how long the writer waits for the client's close reply, and
@@ -208,10 +209,7 @@ func (s *subscriber) control(kind int, payload []byte) bool {
 // closeWith sends a close frame whose reason ends with the height to resume
 // from, and waits briefly for the client's reply.
 func (s *subscriber) closeWith(code int, why string) {
-	reason := why
-	if s.resume > 0 {
-		reason = fmt.Sprintf("%s; resume with %s=%d", why, ParamFromHeight, s.resume)
-	}
+	reason := wire.ResumeReason(why, s.resume)
 	if len(reason) > maxCloseReason {
 		reason = reason[:maxCloseReason]
 	}

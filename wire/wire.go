@@ -1,6 +1,3 @@
-// Package wire defines the JSON messages of the event streams, so that the
-// server (streamsvc), the Go client and its test node agree on one shape.
-// Field order is the order clients see.
 package wire
 
 // TxMessage is a valid_transactions message: one per valid transaction.

@@ -10,24 +10,22 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/cometstream/cometstream/wire"
 )
 
-// Stream paths.
+// Stream paths, re-exported from package wire.
 const (
-	PathTransactions = "/api/v1/streams/valid_transactions"
-	PathBlocks       = "/api/v1/streams/valid_blocks"
+	PathTransactions = wire.PathTransactions
+	PathBlocks       = wire.PathBlocks
 )
 
 // writeWait bounds every write to a client.
 const writeWait = 5 * time.Second
-
-// Operations the server accepts in operation=.
-var Operations = []string{"CREATE", "TRANSFER", "VALIDATOR_ELECTION", "VOTE", "CHAIN_MIGRATION_ELECTION", "COMPOSE", "DECOMPOSE"}
 
 // Options configure a Server.
 type Options struct {
@@ -237,7 +235,7 @@ func (s *Server) die() {
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.opts.Token != "" && r.Header.Get("Authorization") != "Bearer "+s.opts.Token {
-		refuse(w, http.StatusUnauthorized, "missing or invalid bearer token", nil)
+		refuse(w, wire.Error{Message: "missing or invalid bearer token", Status: http.StatusUnauthorized})
 		return
 	}
 	s.mu.Lock()
@@ -255,27 +253,29 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Unlock()
 
-	if r.URL.Path != PathTransactions && r.URL.Path != PathBlocks {
-		refuse(w, http.StatusNotFound, "no stream at "+r.URL.Path, nil)
+	if !wire.IsStreamPath(r.URL.Path) {
+		refuse(w, wire.Error{Message: wire.NoStream(r.URL.Path), Status: http.StatusNotFound})
 		return
 	}
 	if plan.Status != 0 {
-		var extra map[string]any
+		body := wire.Error{Message: plan.Message, Status: plan.Status}
 		if plan.Status == http.StatusGone {
-			extra = map[string]any{"oldest_height": oldest}
+			body.OldestHeight = oldest
 		}
-		refuse(w, plan.Status, plan.Message, extra)
+		refuse(w, body)
 		return
 	}
 	blocksStream := r.URL.Path == PathBlocks
-	from, filter, err := parseQuery(r.URL.Query(), blocksStream)
+	// The node's own parser: what it refuses, with the same 400 message.
+	q, err := wire.ParseQuery(r.URL.Path, r.URL.RawQuery)
 	if err != nil {
-		refuse(w, http.StatusBadRequest, err.Error(), nil)
+		refuse(w, wire.Error{Message: err.Error(), Status: http.StatusBadRequest})
 		return
 	}
+	from := q.FromHeight
+	filter := Filter{AssetIDs: q.AssetIDs, PublicKeys: q.PublicKeys, Operations: q.Operations}
 	if from > 0 && from < oldest {
-		refuse(w, http.StatusGone, fmt.Sprintf("from_height %d is below the oldest height kept, %d", from, oldest),
-			map[string]any{"oldest_height": oldest})
+		refuse(w, wire.Gone(from, oldest))
 		return
 	}
 	next := from
@@ -284,12 +284,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	h := http.Header{}
 	if from > 0 || tip > 0 {
-		h.Set("Cometstream-Next-Height", strconv.FormatInt(next, 10))
+		h.Set(wire.HeaderNextHeight, strconv.FormatInt(next, 10))
 	}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
-		refuse(w, http.StatusServiceUnavailable, "server is shutting down", nil)
+		w.Header().Set("Retry-After", "5")
+		refuse(w, wire.Error{Message: "server is shutting down", Status: http.StatusServiceUnavailable})
 		return
 	}
 	s.wg.Add(1)
@@ -309,59 +310,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 }
 
-func refuse(w http.ResponseWriter, status int, msg string, extra map[string]any) {
-	body := map[string]any{"message": msg, "status": status}
-	for k, v := range extra {
-		body[k] = v
+// refuse answers with body, the node's JSON error shape and headers.
+func refuse(w http.ResponseWriter, body wire.Error) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("X-Content-Type-Options", "nosniff")
+	if body.Status == http.StatusUnauthorized {
+		h.Set("WWW-Authenticate", `Bearer realm="cometstream"`)
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
+	w.WriteHeader(body.Status)
 	_ = json.NewEncoder(w).Encode(body)
-}
-
-// parseQuery reads from_height and the filters; filters on valid_blocks
-// and malformed values are errors.
-func parseQuery(q url.Values, blocksStream bool) (int64, Filter, error) {
-	var from int64
-	if v := q.Get("from_height"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n <= 0 {
-			return 0, Filter{}, fmt.Errorf("from_height %q is not a positive integer", v)
-		}
-		from = n
-	}
-	list := func(name string) ([]string, error) {
-		v, ok := q[name]
-		if !ok {
-			return nil, nil
-		}
-		if blocksStream {
-			return nil, fmt.Errorf("%s: valid_blocks has no filters", name)
-		}
-		if len(v) != 1 || v[0] == "" {
-			return nil, fmt.Errorf("%s: give one comma-separated list", name)
-		}
-		out := strings.Split(v[0], ",")
-		if slices.Contains(out, "") {
-			return nil, fmt.Errorf("%s: empty value in %q", name, v[0])
-		}
-		return out, nil
-	}
-	var f Filter
-	var err error
-	if f.AssetIDs, err = list("asset_id"); err != nil {
-		return 0, f, err
-	}
-	if f.PublicKeys, err = list("public_key"); err != nil {
-		return 0, f, err
-	}
-	if f.Operations, err = list("operation"); err != nil {
-		return 0, f, err
-	}
-	for _, op := range f.Operations {
-		if !slices.Contains(Operations, op) {
-			return 0, f, fmt.Errorf("operation %q is not one of %s", op, strings.Join(Operations, ", "))
-		}
-	}
-	return from, f, nil
 }

@@ -3,10 +3,11 @@ package clienttest
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/cometstream/cometstream/wire"
 )
 
 // subscriber streams to one connection from the handler's goroutine; a
@@ -83,7 +84,7 @@ func (s *subscriber) run() {
 		case <-s.readDone:
 			return
 		case <-s.srv.done:
-			s.closeWith(websocket.CloseGoingAway, fmt.Sprintf("server shutting down; resume with from_height=%d", s.next))
+			s.closeWith(websocket.CloseGoingAway, wire.ResumeReason("server shutting down", s.next))
 			return
 		}
 	}
@@ -104,9 +105,9 @@ func (s *subscriber) act(resume int64) {
 		if reason == "" {
 			switch s.plan.Code {
 			case websocket.CloseGoingAway:
-				reason = fmt.Sprintf("server shutting down; resume with from_height=%d", resume)
+				reason = wire.ResumeReason("server shutting down", resume)
 			case websocket.ClosePolicyViolation:
-				reason = fmt.Sprintf("subscriber too slow; resume with from_height=%d", resume)
+				reason = wire.ResumeReason("subscriber too slow", resume)
 			}
 		}
 		s.closeWith(s.plan.Code, reason)
