@@ -46,6 +46,8 @@ type serverOptions struct {
 	// accepted (the stalled client, which tests dial first); the others
 	// keep the OS default, so they are not slowed down.
 	firstSendBuffer int
+	// source, when set, is the log's Source, which fills gaps.
+	source events.Source
 }
 
 func newLog(t testing.TB, capacity int) *events.Log {
@@ -69,6 +71,17 @@ func startServer(t *testing.T, cfg streamsvc.Config, opts serverOptions) *testSe
 		opts.capacity = 1024
 	}
 	cfg.Log = newLog(t, opts.capacity)
+	if opts.source != nil {
+		store, err := events.NewMemStore(opts.capacity)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.Log, err = events.OpenLog(events.LogConfig{Store: store, Source: opts.source,
+			RetryMin: time.Millisecond, RetryMax: 10 * time.Millisecond}); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = cfg.Log.Close() })
+	}
 	srv, err := streamsvc.New(cfg)
 	if err != nil {
 		t.Fatalf("New: %v", err)

@@ -631,8 +631,16 @@ func TestNewRejectsBadConfig(t *testing.T) {
 // TestLogGapClosesWithPolicyViolation checks that a subscriber whose next
 // block vanished because the log restarted after a gap in heights is told
 // so with 1008, never left waiting for heights that will not come.
-func TestLogGapClosesWithPolicyViolation(t *testing.T) {
-	ts := startServer(t, streamsvc.Config{}, serverOptions{})
+// sourceFunc is a hand-written events.Source.
+type sourceFunc func(h int64) (*events.Block, error)
+
+func (f sourceFunc) Block(h int64) (*events.Block, error) { return f(h) }
+
+// A gap in the heights handed to the log is filled from its Source: the
+// subscriber gets every height in order and is never told a false "pruned".
+func TestLogGapIsFilledFromTheSource(t *testing.T) {
+	src := sourceFunc(func(h int64) (*events.Block, error) { return makeBlock(h, 1), nil })
+	ts := startServer(t, streamsvc.Config{}, serverOptions{source: src})
 	c := dial(t, ts.url+streamsvc.PathBlocks, dialOptions{})
 	c.sync(t)
 	first := makeBlocks(1, 2, func(int64) int { return 1 })
@@ -640,10 +648,13 @@ func TestLogGapClosesWithPolicyViolation(t *testing.T) {
 	if diff := cmp.Diff(wantBlockMsgs(first...), decodeAll[blockMsg](t, c.collect(t, 2))); diff != "" {
 		t.Errorf("valid_blocks mismatch (-want +got):\n%s", diff)
 	}
-	ts.append(t, makeBlock(10, 1)) // heights 3..9 were never recorded
-	msgs, err := c.end(t)
-	if len(msgs) != 0 {
-		t.Errorf("got %d messages after the gap, want none", len(msgs))
+	// Heights 3..9 were never handed over: the log says so (degraded) and
+	// fills them.
+	if _, err := ts.log.Append(makeBlock(10, 1)); !errors.Is(err, events.ErrDegraded) {
+		t.Fatalf("Append after a gap: %v, want ErrDegraded", err)
 	}
-	wantCloseError(t, err, websocket.ClosePolicyViolation, "")
+	want := wantBlockMsgs(makeBlocks(3, 8, func(int64) int { return 1 })...)
+	if diff := cmp.Diff(want, decodeAll[blockMsg](t, c.collect(t, 8))); diff != "" {
+		t.Errorf("valid_blocks after the gap mismatch (-want +got):\n%s", diff)
+	}
 }

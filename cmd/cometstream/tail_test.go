@@ -220,7 +220,7 @@ func TestTailErrors(t *testing.T) {
 	}{
 		{"pruned", []string{"--from-height", "5"},
 			"height 5 is no longer kept by the node (oldest is 120); ask for --from-height 120 or later"},
-		{"refused", []string{"--operation", "MINT"}, `the node refused the subscription: ` + srv.URL()},
+		{"refused", []string{"--operation", "mint"}, `the node refused the subscription: ` + srv.URL()},
 		{"blocks with filters", []string{"--blocks", "--asset-id", "a"}, "valid_blocks, which has no filters"},
 		{"http URL", []string{"http://127.0.0.1:9985"}, "scheme must be ws or wss"},
 	}
