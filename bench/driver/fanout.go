@@ -58,7 +58,7 @@ const fanOutWriteTimeout = 2 * time.Minute
 // memory with them idle, then, for each block size, a burst and a paced
 // trial against the node, then the same trials against the floor.
 func (r *runner) fanOut(ctx context.Context) error {
-	n, err := startNode(ctx, r.work, nodeOptions{name: "fanout", stream: true, writeTimeout: fanOutWriteTimeout}, r.nodeLog)
+	n, err := startStreamNode(r.work, "fanout", fanOutWriteTimeout, r.nodeLog)
 	if err != nil {
 		return err
 	}
@@ -67,12 +67,9 @@ func (r *runner) fanOut(ctx context.Context) error {
 			r.note("stopping the fan-out node: %v", err)
 		}
 	}()
-	// The chain goes on making (empty) blocks. The synthetic ones leap a
-	// million heights ahead of it, before any subscriber connects: the log
-	// restarts there, and ignores the chain's blocks from then on, as it
-	// ignores blocks re-executed after a restart.
-	_, newest := n.Log().Bounds()
-	next := newest + 1_000_000
+	// The stream's chain has no blocks: the synthetic ones are its heights,
+	// from 1.
+	next := int64(1)
 	if _, _, err := logPublisher(n.Log())(bench.SyntheticBlock(r.runID, next, 0))(); err != nil {
 		return fmt.Errorf("the synthetic blocks' first height: %w", err)
 	}

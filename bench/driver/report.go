@@ -347,11 +347,11 @@ func fanOutSection(w func(string, ...any), res *Results) {
 		return
 	}
 	w("## 2. Fan-out: delivered events/s and Commit-to-receipt latency\n\n")
-	w("A real cometstream node runs in the driver's process (`node.New`, stream on, CometBFT's default timeouts: ")
-	w("an empty block a second goes on in the background). The driver **appends synthetic blocks to the node's `events.Log`** (what the ABCI middleware ")
+	w("The node's stream runs in the driver's process (`cometstream.Open`, the assembly `node.New` uses, over a chain of no blocks: ")
+	w("a log waits at a missing height rather than leap over it, so it cannot share a log with a live chain). The driver **appends synthetic blocks to its `events.Log`** (what the ABCI middleware ")
 	w("does after Commit), so that block sizes are exact: CREATE events with real 64-digit ids, about 220-byte ")
-	w("messages on `valid_transactions`; their heights start a million above the chain's, so the log ignores the ")
-	w("chain's own blocks during the run as it ignores blocks re-executed after a restart. The subscribers are separate OS processes (this program in its load-client ")
+	w("messages on `valid_transactions`; the stream runs without a chain (cometstream.Open over an empty chain), so the synthetic blocks are its only heights. ")
+	w("The subscribers are separate OS processes (this program in its load-client ")
 	w("role), up to 2,500 connections each, from source addresses 127.0.0.2 to 127.0.0.5; each connection's goroutine ")
 	w("timestamps every message with `time.Now().UnixNano()` (the same clock as the driver's). Commit time is ")
 	w("`time.Now()` just before `Log.Append`.\n\n")
