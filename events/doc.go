@@ -10,4 +10,13 @@
 // blocks: the bounded in-memory MemStore, or the durable SegmentStore (segment
 // files with a MemStore cache in front) that the node uses, with the same
 // readers.
+//
+// History is deleted only by a store's retention, never by an error path.
+// When a write fails (a full disk) or heights arrive with a gap, the Log
+// turns degraded instead: Append, on Commit's path, only queues the block in
+// memory and returns at once, and a goroutine of the Log writes the missing
+// heights in order, from memory or from a Source (the embedder's adapter
+// over CometBFT's block and state stores), retrying with backoff. Readers
+// waiting at the missing height just wait; Health tells a metric or a
+// health check what is missing, and Close stops the goroutine.
 package events
