@@ -156,19 +156,18 @@ func (s *SegmentStore) roll(prev *segment, first int64) (*segment, error) {
 	}
 	path := segmentPath(s.cfg.Dir, first)
 	f, err := s.openFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o640)
-	if errors.Is(err, os.ErrExist) {
-		// Not in the index, so a failed roll or write of ours left it, and
-		// it holds nothing that was acknowledged.
-		if err = os.Remove(path); err == nil {
-			f, err = s.openFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o640)
+	if err == nil {
+		if err = s.syncDir(); err != nil {
+			f.Close()
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("append: create segment: %w", err)
-	}
-	if err := s.syncDir(); err != nil {
-		f.Close()
-		os.Remove(path)
+		// A file the failure left is not in the index and holds nothing
+		// acknowledged: take it back now, or before the next Append.
+		s.undo = func() error { return removeMissing(path) }
+		if s.undo() == nil {
+			s.undo = nil
+		}
 		return nil, fmt.Errorf("append: create segment: %w", err)
 	}
 	return &segment{first: first, path: path, f: f}, nil
