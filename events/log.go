@@ -45,12 +45,16 @@ type Log struct {
 	first        atomic.Int64
 	failedWrites atomic.Uint64
 
+	// slow is degraded || closed, for Append's lock-free check; it changes
+	// with them, under mu.
+	slow atomic.Bool
+
 	mu          sync.Mutex // guards what follows; never held across a write
 	closed      bool
 	degraded    bool
 	reason      string
 	missingFrom int64            // the first height not written, while degraded
-	target      int64            // the newest height handed to the log
+	target      int64            // the newest height handed to the log while degraded (healthy, the store's newest is)
 	pending     map[int64]*Block // blocks waiting for their turn, while degraded
 	filled      int64            // heights written by the filler in this episode
 	filling     bool             // the filler goroutine was started
@@ -112,13 +116,20 @@ func (l *Log) Append(b *Block) (added bool, err error) {
 		// Height 0 means "none" to Bounds and Reader; heights start at 1.
 		return false, errors.New("append: block height must be at least 1")
 	}
-	if queued, err := l.queue(b); queued {
-		return false, err
+	// Healthy, the hand-off takes no lock but writeMu: slow is one atomic
+	// load, checked again once writeMu is held (the log may have turned
+	// degraded meanwhile).
+	if l.slow.Load() {
+		if queued, err := l.queue(b); queued {
+			return false, err
+		}
 	}
 	l.writeMu.Lock()
 	defer l.writeMu.Unlock()
-	if queued, err := l.queue(b); queued { // it turned degraded meanwhile
-		return false, err
+	if l.slow.Load() {
+		if queued, err := l.queue(b); queued {
+			return false, err
+		}
 	}
 	_, newest := l.store.Bounds()
 	if newest != 0 && b.Height <= newest {
@@ -139,9 +150,6 @@ func (l *Log) Append(b *Block) (added bool, err error) {
 		l.failedWrites.Add(1)
 		return false, l.degrade(b, b.Height, err)
 	}
-	l.mu.Lock()
-	l.target = max(l.target, b.Height)
-	l.mu.Unlock()
 	l.written(b.Height)
 	return true, nil
 }
@@ -176,6 +184,7 @@ func (l *Log) queue(b *Block) (bool, error) {
 func (l *Log) degrade(b *Block, from int64, cause error) error {
 	l.mu.Lock()
 	l.degraded = true
+	l.slow.Store(true)
 	l.reason = cause.Error()
 	l.missingFrom = from
 	l.target = max(l.target, b.Height)
@@ -223,6 +232,7 @@ func (l *Log) Close() error {
 	l.mu.Lock()
 	first := !l.closed
 	l.closed = true
+	l.slow.Store(true)
 	filling, lost := l.filling, l.degraded
 	from, target := l.missingFrom, l.target
 	l.mu.Unlock()

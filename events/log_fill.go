@@ -26,9 +26,10 @@ type LogHealth struct {
 
 // Health returns the log's state.
 func (l *Log) Health() LogHealth {
+	_, newest := l.store.Bounds()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	h := LogHealth{Degraded: l.degraded, Target: l.target, FailedWrites: l.failedWrites.Load()}
+	h := LogHealth{Degraded: l.degraded, Target: max(l.target, newest), FailedWrites: l.failedWrites.Load()}
 	if l.degraded {
 		h.Reason, h.MissingFrom = l.reason, l.missingFrom
 	}
@@ -63,6 +64,7 @@ func (l *Log) Fill(from, to int64) error {
 			return nil
 		}
 		l.degraded, l.missingFrom, l.filled = true, start, 0
+		l.slow.Store(true)
 		l.reason = fmt.Sprintf("catching up heights %d to %d from the source", start, to)
 		l.logger.Info("event log catching up from the source", "from", start, "to", to)
 	}
@@ -189,6 +191,7 @@ func (l *Log) nextMissing() (h int64, b *Block, ok bool) {
 	}
 	if l.missingFrom > l.target {
 		l.degraded, l.reason, l.missingFrom = false, "", 0
+		l.slow.Store(false)
 		clear(l.pending)
 		filled, newest := l.filled, l.target
 		l.mu.Unlock()
