@@ -43,8 +43,9 @@ func Open(cfg Config) (_ *Stream, err error) {
 		return nil, fmt.Errorf("cometstream config: %w", err)
 	}
 	cfg = cfg.withDefaults()
-	plan, err := fault.Armed()
-	if err != nil {
+	// A malformed fault plan is refused here, where the user sees it; the
+	// points themselves read the plan where they sit.
+	if _, err := fault.Armed(); err != nil {
 		return nil, err
 	}
 	s := &Stream{cfg: cfg, logger: cfg.Logger.Named("cometstream")}
@@ -54,8 +55,6 @@ func Open(cfg Config) (_ *Stream, err error) {
 		RetainBytes:   cfg.RetainBytes,
 		CacheBlocks:   cfg.CacheBlocks,
 		Logger:        s.logger.Named("eventlog"),
-		FaultMidWrite: func(h int64) bool { return plan.Hit(fault.MidLogWrite, h) },
-		Exit:          func() { fault.Exit(fault.MidLogWrite, plan.Height) },
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open event log: %w", err)

@@ -23,3 +23,11 @@ func WithOpenFile(cfg SegmentConfig, open func(path string, flag int, perm os.Fi
 func OpenOSFile(path string, flag int, perm os.FileMode) (SegmentFile, error) {
 	return openOSFile(path, flag, perm)
 }
+
+// WithFaultMidWrite returns cfg with the crash test's mid-write fault set:
+// at a height where fire is true, Append writes half the record and calls
+// exit (nil: the process exits, as at an armed fault).
+func WithFaultMidWrite(cfg SegmentConfig, fire func(height int64) bool, exit func()) SegmentConfig {
+	cfg.faultMidWrite, cfg.exit = fire, exit
+	return cfg
+}

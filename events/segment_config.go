@@ -6,6 +6,8 @@ import (
 	"os"
 
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/cometstream/cometstream/internal/fault"
 )
 
 // Defaults of SegmentConfig.
@@ -53,15 +55,15 @@ type SegmentConfig struct {
 	// Logger receives the repairs and deletions. Defaults to discarding.
 	Logger hclog.Logger
 
-	// FaultMidWrite is for crash tests only. When it returns true for the
-	// height being appended, Append writes the first half of the record,
-	// as a process killed in the middle of the write would, then calls
-	// Exit. If Exit returns, so does Append, with an error, and the store
-	// refuses further appends: the half record stays as a crash leaves it.
-	FaultMidWrite func(height int64) bool
-
-	// Exit ends the process for FaultMidWrite. Defaults to os.Exit(3).
-	Exit func()
+	// faultMidWrite is for crash tests only: the process's fault plan
+	// (internal/fault, armed by the environment) or a test's. When it
+	// returns true for the height being appended, Append writes the first
+	// half of the record, as a process killed in the middle of the write
+	// would, then calls exit. If exit returns, so does Append, with an
+	// error, and the store refuses further appends: the half record stays
+	// as a crash leaves it.
+	faultMidWrite func(height int64) bool
+	exit          func()
 
 	// noSync skips every fsync, for tests that open stores by the
 	// thousand (export_test.go).
@@ -98,8 +100,14 @@ func (c SegmentConfig) withDefaults() (SegmentConfig, error) {
 	if c.Logger == nil {
 		c.Logger = hclog.NewNullLogger()
 	}
-	if c.Exit == nil {
-		c.Exit = func() { os.Exit(3) }
+	if c.faultMidWrite == nil {
+		if plan, _ := fault.Armed(); plan.Point == fault.MidLogWrite {
+			c.faultMidWrite = func(h int64) bool { return plan.Hit(fault.MidLogWrite, h) }
+			c.exit = func() { fault.Exit(fault.MidLogWrite, plan.Height) }
+		}
+	}
+	if c.exit == nil {
+		c.exit = func() { os.Exit(fault.ExitCode) }
 	}
 	if err := errors.Join(errs...); err != nil {
 		return c, fmt.Errorf("segment store config: %w", err)

@@ -23,12 +23,8 @@ func TestSegmentFaultMidWrite(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			exits := 0
-			s := openStore(t, events.SegmentConfig{
-				Dir:           dir,
-				SegmentBytes:  tt.segBytes,
-				FaultMidWrite: func(h int64) bool { return h == 7 },
-				Exit:          func() { exits++ },
-			})
+			s := openStore(t, events.WithFaultMidWrite(events.SegmentConfig{Dir: dir, SegmentBytes: tt.segBytes},
+				func(h int64) bool { return h == 7 }, func() { exits++ }))
 			appendBlocks(t, s, richBlock, 1, 6)
 			if err := s.Append(richBlock(7)); err == nil || !strings.Contains(err.Error(), "fault injected") {
 				t.Fatalf("Append(7): error = %v, want the injected fault", err)
@@ -61,10 +57,8 @@ func TestSegmentFaultMidWrite(t *testing.T) {
 // would; the next open repairs the file.
 func TestSegmentFaultMidWriteExitsTheProcess(t *testing.T) {
 	if dir := os.Getenv("SEGMENT_FAULT_DIR"); dir != "" {
-		s, err := events.OpenSegmentStore(events.SegmentConfig{
-			Dir:           dir,
-			FaultMidWrite: func(h int64) bool { return h == 3 },
-		})
+		s, err := events.OpenSegmentStore(events.WithFaultMidWrite(events.SegmentConfig{Dir: dir},
+			func(h int64) bool { return h == 3 }, nil))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -177,9 +177,9 @@ func (s *SegmentStore) roll(prev *segment, first int64) (*segment, error) {
 // back what was written; when it cannot, the next Append tries again before
 // it writes, so that a full disk that frees up costs no restart.
 func (s *SegmentStore) write(g *segment, rec []byte, h int64, fresh bool) error {
-	if s.cfg.FaultMidWrite != nil && s.cfg.FaultMidWrite(h) {
+	if s.cfg.faultMidWrite != nil && s.cfg.faultMidWrite(h) {
 		g.f.WriteAt(rec[:len(rec)/2], g.size)
-		s.cfg.Exit()
+		s.cfg.exit()
 		s.failed = fmt.Errorf("append height %d: fault injected in the middle of the write to %s", h, g.path)
 		if fresh {
 			g.f.Close()
