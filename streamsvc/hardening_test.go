@@ -197,8 +197,8 @@ func TestZeroWindowClientCostsNothing(t *testing.T) {
 	defer log.Close()
 	reg := prometheus.NewRegistry()
 	m, _ := streamsvc.NewMetrics("test", reg, log)
-	srv, err := streamsvc.New(streamsvc.Config{Log: log, Metrics: m, WriteTimeout: 2 * time.Second,
-		MaxLagHeights: 1 << 20, Addr: "127.0.0.1:0"})
+	srv, err := streamsvc.New(stallConfig(streamsvc.Config{Log: log, Metrics: m, WriteTimeout: 2 * time.Second,
+		MaxLagHeights: 1 << 20, Addr: "127.0.0.1:0"}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,6 +26,19 @@ const (
 	txsPerBlock   = 500 // a valid_blocks frame of ~34 KiB; ~2 MiB in all
 )
 
+// stallConfig gives a stall test's config a keep-alive far longer than any
+// run: a stalled client answers no ping, so with the default 30 s a run
+// slowed down by a loaded machine dropped it as "keep-alive timeout: no
+// pong", a reason these tests are not about. What ends a stalled
+// subscriber here is the test's own choice: the write timeout, the log's
+// retention or Close.
+func stallConfig(cfg streamsvc.Config) streamsvc.Config {
+	cfg.PingInterval, cfg.PongTimeout = stallKeepAlive, stallKeepAlive
+	return cfg
+}
+
+const stallKeepAlive = time.Hour
+
 // TestStalledClientDoesNotDelayOthers is the fan-out test: while one
 // subscriber is stalled with its writer blocked on a full socket, other
 // subscribers of both streams receive every event. The write timeout is
@@ -34,7 +47,7 @@ const (
 // stalled client reads again it gets everything too, since the log still
 // holds it.
 func TestStalledClientDoesNotDelayOthers(t *testing.T) {
-	cfg := streamsvc.Config{WriteTimeout: 5 * time.Minute, MaxBatchBytes: 64 << 10}
+	cfg := stallConfig(streamsvc.Config{WriteTimeout: 5 * time.Minute, MaxBatchBytes: 64 << 10})
 	ts := startServer(t, cfg, serverOptions{capacity: 4 * stalledBlocks, firstSendBuffer: socketBuffer})
 
 	release := make(chan struct{})
@@ -86,7 +99,7 @@ func TestStalledClientIsDropped(t *testing.T) {
 	logs, logger := newLogWatcher()
 	// Short enough to drop the stalled client soon, long enough for the
 	// fast one to drain a 64 KiB batch on a loaded machine.
-	cfg := streamsvc.Config{WriteTimeout: 500 * time.Millisecond, MaxBatchBytes: 64 << 10, Logger: logger}
+	cfg := stallConfig(streamsvc.Config{WriteTimeout: 500 * time.Millisecond, MaxBatchBytes: 64 << 10, Logger: logger})
 	ts := startServer(t, cfg, serverOptions{capacity: 4 * stalledBlocks, firstSendBuffer: socketBuffer})
 
 	release := make(chan struct{})
@@ -137,7 +150,7 @@ func TestStalledClientIsDropped(t *testing.T) {
 // block 2 whole, then 1008 with a reason; the server serves new subscribers.
 func TestBlockedSubscriberClosedWith1008(t *testing.T) {
 	const capacity = 4
-	cfg := streamsvc.Config{WriteTimeout: 5 * time.Minute, MaxBatchBytes: 16 << 10}
+	cfg := stallConfig(streamsvc.Config{WriteTimeout: 5 * time.Minute, MaxBatchBytes: 16 << 10})
 	ts := startServer(t, cfg, serverOptions{capacity: capacity, firstSendBuffer: socketBuffer})
 
 	release := make(chan struct{})
@@ -171,7 +184,7 @@ func TestBlockedSubscriberClosedWith1008(t *testing.T) {
 // 4-block log, so the client gets a prefix of the log in order, then 1008.
 func TestLaggingSubscriberClosedWith1008(t *testing.T) {
 	const capacity = 4
-	cfg := streamsvc.Config{WriteTimeout: 5 * time.Minute, MaxBatchBytes: 16 << 10}
+	cfg := stallConfig(streamsvc.Config{WriteTimeout: 5 * time.Minute, MaxBatchBytes: 16 << 10})
 	ts := startServer(t, cfg, serverOptions{capacity: capacity, firstSendBuffer: socketBuffer})
 
 	release := make(chan struct{})
@@ -201,7 +214,7 @@ func TestLaggingSubscriberClosedWith1008(t *testing.T) {
 // grace. Close does not cut either short, so a Close whose ctx is shorter
 // returns an error while such a subscriber finishes.
 func TestCloseWithStalledClient(t *testing.T) {
-	cfg := streamsvc.Config{WriteTimeout: 300 * time.Millisecond, MaxBatchBytes: 64 << 10}
+	cfg := stallConfig(streamsvc.Config{WriteTimeout: 300 * time.Millisecond, MaxBatchBytes: 64 << 10})
 	ts := startServer(t, cfg, serverOptions{capacity: 4 * stalledBlocks, firstSendBuffer: socketBuffer})
 	release := make(chan struct{})
 	stalled := dial(t, ts.url+streamsvc.PathBlocks, dialOptions{recvBuffer: socketBuffer, holdAfter: 1, release: release})
