@@ -45,66 +45,76 @@ type Node struct {
 
 // New builds the node from cfg. CometBFT's handshake runs here, replaying
 // any committed blocks the application lacks, so the event log exists
-// before it: replayed blocks reach the stream like live ones.
-func New(cfg Config, logger hclog.Logger) (n *Node, err error) {
+// before it: replayed blocks reach the stream like live ones. On an error
+// everything opened so far is closed again, and the error says what failed
+// (with a hint when another process holds the home's databases).
+func New(cfg Config, logger hclog.Logger) (*Node, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	if logger == nil {
 		logger = hclog.NewNullLogger()
 	}
-	n = &Node{cfg: cfg, logger: logger, dbs: &dbTracker{}}
-	defer func() {
-		if err != nil {
-			n.closeResources()
-		}
-	}()
+	// No named result here: a "return nil, err" would set it to nil before
+	// a deferred clean-up ran, and the clean-up would panic on it.
+	n := &Node{cfg: cfg, logger: logger, dbs: &dbTracker{}}
+	if err := n.build(); err != nil {
+		n.closeResources()
+		return nil, withHint(cfg.Home, err)
+	}
+	return n, nil
+}
 
-	n.ledger, err = ledger.New(ledger.Config{Dir: filepath.Join(cfg.Comet.DBDir(), "ledger.db"), Logger: logger})
-	if err != nil {
-		return nil, fmt.Errorf("open ledger: %w", err)
+// build opens the ledger, the stream and CometBFT in that order.
+func (n *Node) build() error {
+	cfg := n.cfg
+	var err error
+	if n.ledger, err = ledger.New(ledger.Config{Dir: filepath.Join(cfg.Comet.DBDir(), "ledger.db"), Logger: n.logger}); err != nil {
+		return fmt.Errorf("open ledger: %w", err)
 	}
 	var app abcitypes.Application = n.ledger
 	advertised := ""
 	if cfg.Stream.Enable {
 		if app, err = n.setupStream(); err != nil {
-			return nil, err
+			return err
 		}
 		advertised = cfg.Stream.AdvertisedURL
 	}
 	root, err := streamsvc.NewRootHandler(streamsvc.RootConfig{AdvertisedURL: advertised, Version: Version})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	webTLS, err := n.webTLS()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if n.web, err = webapi.New(webapi.Config{Addr: cfg.WebAPI.ListenAddr, Root: root, Logger: logger, TLS: webTLS}); err != nil {
-		return nil, err
+	if n.web, err = webapi.New(webapi.Config{Addr: cfg.WebAPI.ListenAddr, Root: root, Logger: n.logger, TLS: webTLS}); err != nil {
+		return err
 	}
 
 	// privval.LoadFilePV exits the process on a missing file: check first.
 	keyFile, stateFile := cfg.Comet.PrivValidatorKeyFile(), cfg.Comet.PrivValidatorStateFile()
-	if !fileExists(keyFile) || !fileExists(stateFile) {
-		return nil, fmt.Errorf("validator key %s or state %s missing: run 'cometstream init --home %s'", keyFile, stateFile, cfg.Home)
+	for _, f := range []string{keyFile, stateFile} {
+		if !fileExists(f) {
+			return fmt.Errorf("validator file %s missing: restore it from a backup, or run 'cometstream init --home %s' for a new validator", f, cfg.Home)
+		}
 	}
 	pv := privval.LoadFilePV(keyFile, stateFile)
 	nodeKey, err := p2p.LoadNodeKey(cfg.Comet.NodeKeyFile())
 	if err != nil {
-		return nil, fmt.Errorf("load node key: %w", err)
+		return fmt.Errorf("load node key: %w", err)
 	}
 	n.comet, err = nm.NewNode(cfg.Comet, pv, nodeKey, proxy.NewLocalClientCreator(app),
 		nm.DefaultGenesisDocProviderFunc(cfg.Comet), n.dbs.provider,
-		nm.DefaultMetricsProvider(cfg.Comet.Instrumentation), newCometLogger(logger, cfg.Comet.LogLevel))
+		nm.DefaultMetricsProvider(cfg.Comet.Instrumentation), newCometLogger(n.logger, cfg.Comet.LogLevel))
 	if err != nil {
-		return nil, fmt.Errorf("create CometBFT node: %w", err)
+		return fmt.Errorf("create CometBFT node: %w", err)
 	}
 	if err := n.setupLedgerAPI(); err != nil {
-		return nil, err
+		return err
 	}
 	n.web.Handle("GET /healthz", n.healthHandler())
-	return n, nil
+	return nil
 }
 
 // setupStream opens the library's assembly and wraps the ledger in its
