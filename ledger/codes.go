@@ -58,6 +58,10 @@ const (
 	// CodeAmountMismatch: a TRANSFER's outputs do not add up to its
 	// inputs.
 	CodeAmountMismatch uint32 = 17
+	// CodeDuplicateKey: an object in the transaction, at any depth, names
+	// the same key twice (compared after unescaping). Decoders keep one of
+	// the two silently, so the second could carry content nobody signed.
+	CodeDuplicateKey uint32 = 18
 )
 
 // codeNames are the Planetmint exception names closest to each code, so
@@ -79,6 +83,7 @@ var codeNames = map[uint32]string{
 	CodeDoubleSpend:          "DoubleSpend",
 	CodeAssetMismatch:        "AssetIdMismatch",
 	CodeAmountMismatch:       "AmountError",
+	CodeDuplicateKey:         "DuplicateKey",
 }
 
 // CodeName names a refusal code for messages; unknown codes get

@@ -51,6 +51,11 @@ func FuzzParseTransaction(f *testing.F) {
 	for _, tx := range builtSeeds() {
 		f.Add(tx)
 	}
+	// Signed transactions with a key given twice: a mutation that removes
+	// the duplicate must still meet checkAccepted.
+	for _, c := range dupKeyCases(f) {
+		f.Add(c.tx)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		tx, err := ledger.ParseTransaction(data)
 		if err != nil {

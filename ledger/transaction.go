@@ -53,7 +53,8 @@ const MaxAmount = 9_000_000_000_000_000_000
 // ledger state, in this order, so that a transaction broken in several
 // ways reports the first:
 //
-//  1. one JSON object (CodeBadJSON), version "2.0" or "3.0"
+//  1. one JSON object (CodeBadJSON) in which no object, at any depth,
+//     names a key twice (CodeDuplicateKey), version "2.0" or "3.0"
 //     (CodeBadVersion), operation CREATE or TRANSFER (other Planetmint
 //     operations: CodeUnsupportedOperation);
 //  2. the version's schema for the operation: required fields, no others,

@@ -40,8 +40,8 @@ func WithID(raw []byte) (signed []byte, id string, err error) {
 	return signed, id, nil
 }
 
-// decodeObject parses raw as one JSON object; errors are *RejectError with
-// CodeBadJSON.
+// decodeObject parses raw as one JSON object in which no object names a
+// key twice; errors are *RejectError with CodeBadJSON or CodeDuplicateKey.
 func decodeObject(raw []byte) (map[string]any, error) {
 	v, err := canonical.Unmarshal(raw)
 	if err != nil {
@@ -50,6 +50,9 @@ func decodeObject(raw []byte) (map[string]any, error) {
 	obj, ok := v.(map[string]any)
 	if !ok {
 		return nil, reject(CodeBadJSON, "transaction is not a JSON object")
+	}
+	if err := checkDuplicateKeys(raw); err != nil {
+		return nil, err
 	}
 	return obj, nil
 }
