@@ -22,7 +22,7 @@ SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 all: build
 
 build:
-	$(GO) build $(NODE_MOD) -o $(BIN) ./cmd/cometstream
+	$(GO) build $(NODE_MOD) -buildvcs=auto -o $(BIN) ./cmd/cometstream
 
 run: build
 	@if [ ! -f "$(NODE_HOME)/config/config.toml" ]; then \
