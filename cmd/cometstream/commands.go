@@ -17,8 +17,6 @@ import (
 // stopTimeout bounds a clean shutdown; a second signal ends it sooner.
 const stopTimeout = 30 * time.Second
 
-func version() string { return "cometstream " + node.Version }
-
 func runInit(args []string, stdout, stderr io.Writer) error {
 	var f nodeFlags
 	fs := newFlagSet("init", stderr, &f)

@@ -5,6 +5,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -33,12 +35,21 @@ commands:
   start    run the node (--home DIR); the stream is on with [stream] enable = true or --stream.enable
   testnet  generate the homes of a local network (--validators N [--full-nodes M] --output DIR)
   tail     print a node's stream as JSON lines ([URL] --from-height N --blocks, filters)
-  version  print the version
+  version  print the versions of cometstream and CometBFT, and the commit built
 
 Run 'cometstream <command> -h' for a command's flags.
 `
 
+// run runs one command. A command's -h prints its flags and is no error.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	err := runCommand(ctx, args, stdout, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	return err
+}
+
+func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("no command given")
@@ -53,7 +64,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "tail":
 		return runTail(ctx, args[1:], stdout, stderr)
 	case "version":
-		fmt.Fprintln(stdout, version())
+		fmt.Fprint(stdout, version())
 		return nil
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
