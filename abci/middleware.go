@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	abcitypes "github.com/cometbft/cometbft/abci/types"
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/cometstream/cometstream/events"
@@ -21,7 +22,7 @@ type Sink interface {
 // Config configures the middleware.
 type Config struct {
 	// App is the wrapped application. Required.
-	App application
+	App abcitypes.Application
 	// Sink receives committed blocks. Required.
 	Sink Sink
 	// Decoder turns transaction bytes into events. Defaults to
@@ -70,7 +71,7 @@ func New(cfg Config) (*App, error) {
 
 // FinalizeBlock forwards the call and stages the block's valid transactions.
 // The wrapped application's response and error are returned untouched.
-func (a *App) FinalizeBlock(ctx context.Context, req *requestFinalizeBlock) (*responseFinalizeBlock, error) {
+func (a *App) FinalizeBlock(ctx context.Context, req *abcitypes.RequestFinalizeBlock) (*abcitypes.ResponseFinalizeBlock, error) {
 	resp, err := a.application.FinalizeBlock(ctx, req)
 	var staged *events.Block
 	if err == nil && resp != nil {
@@ -88,7 +89,7 @@ func (a *App) FinalizeBlock(ctx context.Context, req *requestFinalizeBlock) (*re
 // Commit forwards the call and, when the wrapped application committed,
 // hands the staged block to the sink. Sink errors are logged, never
 // returned: the stream must not fail consensus.
-func (a *App) Commit(ctx context.Context, req *requestCommit) (*responseCommit, error) {
+func (a *App) Commit(ctx context.Context, req *abcitypes.RequestCommit) (*abcitypes.ResponseCommit, error) {
 	resp, err := a.application.Commit(ctx, req)
 	a.mu.Lock()
 	staged := a.staged
@@ -122,7 +123,7 @@ func (a *App) publish(b *events.Block) {
 // stage builds the block event. It runs in FinalizeBlock, so that Commit's
 // hand-off is a single append; it recovers from any panic, since a decoding
 // bug must not take consensus down.
-func (a *App) stage(req *requestFinalizeBlock, resp *responseFinalizeBlock) (b *events.Block) {
+func (a *App) stage(req *abcitypes.RequestFinalizeBlock, resp *abcitypes.ResponseFinalizeBlock) (b *events.Block) {
 	defer func() {
 		if r := recover(); r != nil {
 			a.logger.Error("staging block events panicked", "height", req.Height, "panic", r)
@@ -135,7 +136,7 @@ func (a *App) stage(req *requestFinalizeBlock, resp *responseFinalizeBlock) (b *
 // BlockEvent builds the event of a committed block from its transactions
 // and their results: only transactions with code 0 become events. The node
 // also uses it to rebuild, from CometBFT's stores, a block the log missed.
-func BlockEvent(d events.Decoder, logger hclog.Logger, height int64, hash []byte, t time.Time, txs [][]byte, results []*execTxResult) *events.Block {
+func BlockEvent(d events.Decoder, logger hclog.Logger, height int64, hash []byte, t time.Time, txs [][]byte, results []*abcitypes.ExecTxResult) *events.Block {
 	if len(results) != len(txs) {
 		logger.Error("tx results do not match txs", "height", height, "txs", len(txs), "results", len(results))
 	}
