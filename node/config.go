@@ -28,6 +28,9 @@ type WebAPIConfig struct {
 	ListenAddr  string `mapstructure:"laddr"`
 	TLSCertFile string `mapstructure:"tls_cert_file"`
 	TLSKeyFile  string `mapstructure:"tls_key_file"`
+	// MaxCommitWaiters caps the mode=commit posts waiting at once (503
+	// past it); 0 is webapi.DefaultMaxCommitWaiters.
+	MaxCommitWaiters int `mapstructure:"max_commit_waiters"`
 }
 
 // Config is a node's whole configuration.
@@ -75,6 +78,9 @@ func (c Config) Validate() error {
 	}
 	if (c.WebAPI.TLSCertFile == "") != (c.WebAPI.TLSKeyFile == "") {
 		return errors.New("config: [webapi] tls_cert_file and tls_key_file go together")
+	}
+	if c.WebAPI.MaxCommitWaiters < 0 {
+		return errors.New("config: [webapi] max_commit_waiters must not be negative")
 	}
 	if !c.Stream.Enable {
 		return nil
@@ -209,6 +215,10 @@ laddr = {{q .WebAPI.ListenAddr}}
 # TLS for the Web API (https://); re-read on SIGHUP and when changed.
 tls_cert_file = {{q .WebAPI.TLSCertFile}}
 tls_key_file = {{q .WebAPI.TLSKeyFile}}
+
+# POST /api/v1/transactions?mode=commit posts waiting at once for their
+# block; past it they get 503 with Retry-After. 0: the default (5000).
+max_commit_waiters = {{.WebAPI.MaxCommitWaiters}}
 `))
 
 func streamSection(c Config) (string, error) {
