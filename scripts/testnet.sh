@@ -47,7 +47,7 @@ binary() {
 		\( -name '*.go' -o -name go.mod -o -name go.sum \) -newer "$bin" -print -quit) ]]; then
 		command -v go >/dev/null || die "go is needed to build $bin"
 		echo "building $bin" >&2
-		(cd "$repo" && go build -modfile=lines/cometbft-v0.40.mod -o bin/cometstream ./cmd/cometstream) >&2
+		(cd "$repo" && go build -modfile=lines/cometbft-v0.40.mod -buildvcs=auto -o bin/cometstream ./cmd/cometstream) >&2
 	fi
 	echo "$bin"
 }
@@ -93,8 +93,9 @@ cmd_up() {
 	local bin
 	bin=$(binary)
 	if [[ ! -f $dir/testnet.tsv ]]; then
+		# Without the command's "start them with" line: this is starting them.
 		"$bin" testnet --validators "$VALIDATORS" --full-nodes "$FULL_NODES" \
-			--base-port "$BASE_PORT" --output "$dir"
+			--base-port "$BASE_PORT" --output "$dir" | grep -v '^start them with: '
 	fi
 	mkdir -p "$dir/logs" "$dir/run"
 

@@ -23,6 +23,9 @@ scripts/testnet.sh up DIR.
 flags:
 `
 
+// startHint begins the last line of the testnet command's output.
+const startHint = "start them with: scripts/testnet.sh up "
+
 func runTestnet(args []string, stdout, stderr io.Writer) error {
 	var cfg node.TestnetConfig
 	fs := flag.NewFlagSet("testnet", flag.ContinueOnError)
@@ -64,6 +67,9 @@ func runTestnet(args []string, stdout, stderr io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %d node homes; start them with scripts/testnet.sh up %s\n", len(nodes), cfg.OutputDir)
+	fmt.Fprintf(stdout, "wrote %d node homes in %s\n", len(nodes), cfg.OutputDir)
+	// On a line of its own, which scripts/testnet.sh up leaves out: it is
+	// starting them.
+	fmt.Fprintf(stdout, "%s%s\n", startHint, cfg.OutputDir)
 	return nil
 }

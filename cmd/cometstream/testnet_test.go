@@ -21,7 +21,7 @@ func TestTestnetCommand(t *testing.T) {
 	for _, want := range []string{
 		"node0  validator  http://127.0.0.1:30401  ws://127.0.0.1:30402  http://127.0.0.1:30403/api/v1/",
 		"node2  full       http://127.0.0.1:30421  ws://127.0.0.1:30422  http://127.0.0.1:30423/api/v1/",
-		"wrote 3 node homes",
+		"wrote 3 node homes in " + dir + "\n" + startHint + dir + "\n",
 	} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, stdout.String())
