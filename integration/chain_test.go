@@ -20,9 +20,38 @@ import (
 	"github.com/cometstream/cometstream/ledger/txbuild"
 )
 
-// chainFromRPC is what CometBFT's RPC says the stream must carry for
-// heights 1..upTo: every block, and the transactions with code 0 in order.
+// chainFromRPC is what CometBFT's RPC says the stream of a Planetmint
+// node must carry for heights 1..upTo.
 func chainFromRPC(t *testing.T, rpc *rpchttp.HTTP, upTo int64) ([]client.BlockEvent, []client.TxEvent) {
+	return chainFromRPCWith(t, rpc, upTo, planetmintIDs)
+}
+
+// txIDs names a committed transaction as the stream does: its id and its
+// (first) asset's.
+type txIDs func(raw []byte) (id, asset string, err error)
+
+// planetmintIDs reads a Planetmint transaction's own id and asset.
+func planetmintIDs(raw []byte) (id, asset string, err error) {
+	var tx struct {
+		ID     string `json:"id"`
+		Assets []struct {
+			ID *string `json:"id"`
+		} `json:"assets"`
+	}
+	if err := json.Unmarshal(raw, &tx); err != nil {
+		return "", "", err
+	}
+	asset = tx.ID
+	if len(tx.Assets) > 0 && tx.Assets[0].ID != nil {
+		asset = *tx.Assets[0].ID
+	}
+	return tx.ID, asset, nil
+}
+
+// chainFromRPCWith is what CometBFT's RPC says the stream must carry for
+// heights 1..upTo: every block, and the transactions with code 0 in order,
+// named by ids.
+func chainFromRPCWith(t *testing.T, rpc *rpchttp.HTTP, upTo int64, ids txIDs) ([]client.BlockEvent, []client.TxEvent) {
 	t.Helper()
 	ctx := context.Background()
 	var blocks []client.BlockEvent
@@ -41,21 +70,12 @@ func chainFromRPC(t *testing.T, rpc *rpchttp.HTTP, upTo int64) ([]client.BlockEv
 			if res.TxsResults[i].Code != 0 {
 				continue
 			}
-			var tx struct {
-				ID     string `json:"id"`
-				Assets []struct {
-					ID *string `json:"id"`
-				} `json:"assets"`
-			}
-			if err := json.Unmarshal(raw, &tx); err != nil {
+			id, asset, err := ids(raw)
+			if err != nil {
 				t.Fatalf("height %d tx %d: %v", h, i, err)
 			}
-			asset := tx.ID
-			if len(tx.Assets) > 0 && tx.Assets[0].ID != nil {
-				asset = *tx.Assets[0].ID
-			}
-			b.TransactionIDs = append(b.TransactionIDs, tx.ID)
-			txs = append(txs, client.TxEvent{TransactionID: tx.ID, AssetID: asset, AssetIDs: []string{asset}, Height: h})
+			b.TransactionIDs = append(b.TransactionIDs, id)
+			txs = append(txs, client.TxEvent{TransactionID: id, AssetID: asset, AssetIDs: []string{asset}, Height: h})
 		}
 		blocks = append(blocks, b)
 	}
@@ -90,11 +110,17 @@ func readStream(t *testing.T, urls []string, blocks bool, upTo int64) []client.E
 	return got
 }
 
-// checkStreams compares both streams of a node from height 1 with what
-// CometBFT reports, up to height upTo (which must be committed).
+// checkStreams compares both streams of a Planetmint node from height 1
+// with what CometBFT reports, up to height upTo (which must be committed).
 func checkStreams(t *testing.T, streamURL string, rpc *rpchttp.HTTP, upTo int64) {
 	t.Helper()
-	wantBlocks, wantTxs := chainFromRPC(t, rpc, upTo)
+	checkStreamsWith(t, streamURL, rpc, upTo, planetmintIDs)
+}
+
+// checkStreamsWith is checkStreams for a chain whose transactions ids names.
+func checkStreamsWith(t *testing.T, streamURL string, rpc *rpchttp.HTTP, upTo int64, ids txIDs) {
+	t.Helper()
+	wantBlocks, wantTxs := chainFromRPCWith(t, rpc, upTo, ids)
 	var gotBlocks []client.BlockEvent
 	for _, e := range readStream(t, []string{streamURL}, true, upTo) {
 		gotBlocks = append(gotBlocks, *e.Block)
