@@ -53,7 +53,10 @@ func DefaultConfig(home string) Config {
 	c.Moniker = "cometstream"
 	c.LogLevel = "warn"
 	c.RPC.ListenAddress = "tcp://127.0.0.1:26657"
-	c.P2P.ListenAddress = "tcp://0.0.0.0:26656"
+	// Loopback like every other port: a single-validator home has no
+	// peers. A network opens it with --p2p.laddr or [p2p] laddr (testnet
+	// homes bind their --hostname).
+	c.P2P.ListenAddress = "tcp://127.0.0.1:26656"
 	return Config{
 		Home:   home,
 		Comet:  c,

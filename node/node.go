@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"path/filepath"
 	"strings"
 
 	abcitypes "github.com/cometbft/cometbft/abci/types"
@@ -27,7 +26,7 @@ import (
 )
 
 // Version is the cometstream version reported by the API root.
-const Version = "0.1.0"
+const Version = "0.1.1"
 
 // Node is a running (or ready) cometstream node.
 type Node struct {
@@ -69,7 +68,7 @@ func New(cfg Config, logger hclog.Logger) (*Node, error) {
 func (n *Node) build() error {
 	cfg := n.cfg
 	var err error
-	if n.ledger, err = ledger.New(ledger.Config{Dir: filepath.Join(cfg.Comet.DBDir(), "ledger.db"), Logger: n.logger}); err != nil {
+	if n.ledger, err = ledger.New(ledger.Config{Dir: ledgerDir(cfg.Comet.DBDir(), n.logger), Logger: n.logger}); err != nil {
 		return fmt.Errorf("open ledger: %w", err)
 	}
 	var app abcitypes.Application = n.ledger
@@ -113,7 +112,9 @@ func (n *Node) build() error {
 	if err := n.setupLedgerAPI(); err != nil {
 		return err
 	}
-	n.web.Handle("GET /healthz", n.healthHandler())
+	// Every method, so that the handler answers 405 with Allow like every
+	// other route, not the root's 404.
+	n.web.Handle(HealthPath, n.healthHandler())
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/cometstream/cometstream/streamsvc"
 	"github.com/cometstream/cometstream/tlsreload"
 )
 
@@ -42,6 +43,9 @@ func (n *Node) Reload() error {
 	return err
 }
 
+// HealthPath is the Web API's health route.
+const HealthPath = "/healthz"
+
 // health is the /healthz document.
 type health struct {
 	Status         string `json:"status"`
@@ -61,7 +65,12 @@ type health struct {
 // catching up (blocksync/statesync): 200 when serving live, 503 while
 // catching up, so a load balancer sends clients to nodes at the tip.
 func (n *Node) healthHandler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			streamsvc.WriteError(w, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed")
+			return
+		}
 		h := health{Status: "ok", StreamEnabled: n.log != nil}
 		if n.stream != nil {
 			sh := n.stream.Health()
