@@ -26,13 +26,10 @@ func TestJavaScriptDriver(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a node")
 	}
-	if _, err := os.Stat("js/node_modules/bigchaindb-driver/package.json"); err != nil {
-		t.Fatalf("bigchaindb-driver is not installed in integration/js (run make deps): %v", err)
-	}
+	_, err := os.Stat("js/node_modules/bigchaindb-driver/package.json")
+	needDep(t, "npm's bigchaindb-driver in integration/js", err)
 	nodeJS, err := exec.LookPath("node")
-	if err != nil {
-		t.Fatalf("node (Node.js) is not installed: %v", err)
-	}
+	needDep(t, "Node.js", err)
 	n := startNode(t, testConfig(t, t.TempDir()))
 	ws := dial(t, n.streamURL(streamsvc.PathTransactions))
 

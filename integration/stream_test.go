@@ -223,9 +223,7 @@ type pyClient struct {
 func startPythonClient(t *testing.T, url string, count int) *pyClient {
 	t.Helper()
 	const python = "/usr/bin/python3"
-	if err := exec.Command(python, "-c", "import websockets").Run(); err != nil {
-		t.Fatalf("%s cannot import websockets (install python3-websockets: make deps): %v", python, err)
-	}
+	needDep(t, python+" with python3-websockets", exec.Command(python, "-c", "import websockets").Run())
 	cmd := exec.Command(python, "testdata/ws_client.py", url, fmt.Sprint(count), "60")
 	out, err := cmd.StdoutPipe()
 	if err != nil {
