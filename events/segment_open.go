@@ -28,7 +28,7 @@ func OpenSegmentStore(cfg SegmentConfig) (*SegmentStore, error) {
 	s := &SegmentStore{cfg: cfg, log: cfg.Logger.Named("eventstore"), cache: cache}
 	if err := s.load(); err != nil {
 		for _, g := range s.segs {
-			g.f.Close()
+			s.closeFile(g.f, g.path)
 		}
 		return nil, fmt.Errorf("open event store: %w", err)
 	}
@@ -86,7 +86,7 @@ func (s *SegmentStore) loadSegment(first int64, newest bool) (*segment, error) {
 	}
 	g, err := s.scanFile(f, path, first, newest)
 	if err != nil || g == nil {
-		f.Close()
+		s.closeFile(f, path)
 		if err == nil {
 			err = s.removeEmpty(path)
 		}

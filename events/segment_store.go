@@ -134,11 +134,16 @@ func (s *SegmentStore) Append(b *Block) error {
 	active.size += int64(len(rec))
 	s.bytes += int64(len(rec))
 	s.mu.Unlock()
-	if err := s.cache.Append(b); errors.Is(err, ErrGap) {
+	if err := s.cache.Append(b); err != nil {
 		// The store refuses gaps, so the cache cannot miss a height; were it
-		// to, it restarts rather than serve a run with a hole.
-		s.cache.Reset()
-		s.cache.Append(b)
+		// to, it restarts at b rather than serve a run with a hole. The
+		// cache only saves reads: what it lacks is read from the files.
+		if err = s.cache.Reset(); err == nil {
+			err = s.cache.Append(b)
+		}
+		if err != nil {
+			s.log.Warn("block cache refused a block; its readers read the file", "height", b.Height, "error", err)
+		}
 	}
 	s.retain()
 	return nil
@@ -158,7 +163,7 @@ func (s *SegmentStore) roll(prev *segment, first int64) (*segment, error) {
 	f, err := s.openFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o640)
 	if err == nil {
 		if err = s.syncDir(); err != nil {
-			f.Close()
+			s.closeFile(f, path)
 		}
 	}
 	if err != nil {
@@ -178,18 +183,19 @@ func (s *SegmentStore) roll(prev *segment, first int64) (*segment, error) {
 // it writes, so that a full disk that frees up costs no restart.
 func (s *SegmentStore) write(g *segment, rec []byte, h int64, fresh bool) error {
 	if s.cfg.faultMidWrite != nil && s.cfg.faultMidWrite(h) {
-		g.f.WriteAt(rec[:len(rec)/2], g.size)
+		// A crash test: what the half write does is what a kill leaves.
+		_, _ = g.f.WriteAt(rec[:len(rec)/2], g.size)
 		s.cfg.exit()
 		s.failed = fmt.Errorf("append height %d: fault injected in the middle of the write to %s", h, g.path)
 		if fresh {
-			g.f.Close()
+			s.closeFile(g.f, g.path)
 		}
 		return s.failed
 	}
 	if _, err := g.f.WriteAt(rec, g.size); err != nil {
 		err = fmt.Errorf("append height %d: write %s: %w", h, g.path, err)
 		if fresh {
-			g.f.Close()
+			s.closeFile(g.f, g.path)
 			s.undo = func() error { return removeMissing(g.path) }
 		} else {
 			s.undo = func() error { return g.f.Truncate(g.size) }
@@ -204,12 +210,22 @@ func (s *SegmentStore) write(g *segment, rec []byte, h int64, fresh bool) error 
 		if err := s.syncFile(g.f); err != nil {
 			s.failed = fmt.Errorf("append height %d: %w", h, s.syncFailed(g, err))
 			if fresh {
-				g.f.Close()
+				s.closeFile(g.f, g.path)
 			}
 			return s.failed
 		}
 	}
 	return nil
+}
+
+// closeFile closes a segment file the store is done with (dropped by
+// retention, or left by a failed append whose error is returned). A failed
+// close loses nothing acknowledged, since what was acknowledged was written
+// (and synced where configured) before; it is logged, not returned.
+func (s *SegmentStore) closeFile(f segmentFile, path string) {
+	if err := f.Close(); err != nil {
+		s.log.Warn("close an event log segment", "file", path, "error", err)
+	}
 }
 
 // syncFailed describes a failed fsync of g. The store then refuses appends:
@@ -239,11 +255,11 @@ func (s *SegmentStore) retain() {
 	}
 	s.mu.Unlock()
 	for i, g := range drop {
-		g.f.Close()
+		s.closeFile(g.f, g.path)
 		if err := os.Remove(g.path); err != nil {
 			// Keep the files left a run of heights the next Open accepts.
-			for _, g := range drop[i:] {
-				g.f.Close()
+			for _, g := range drop[i+1:] {
+				s.closeFile(g.f, g.path)
 			}
 			logRemoveErr(s.log, g.path, err)
 			return
