@@ -12,12 +12,12 @@ import (
 
 // handleStream checks the request before upgrading it, so that every refusal
 // is an HTTP status with a JSON body the client can read, and counts it.
-func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
-	if ref := s.check(r); ref != nil {
+func (s *Server) handleStream(w http.ResponseWriter, r *http.Request, path string) {
+	if ref := s.check(r, path); ref != nil {
 		s.refuse(w, ref)
 		return
 	}
-	q, err := ParseQuery(r.URL.Path, r.URL.RawQuery)
+	q, err := ParseQuery(path, r.URL.RawQuery)
 	if err != nil {
 		s.refuse(w, &refusal{http.StatusBadRequest, err.Error(), "bad_query"})
 		return
@@ -58,13 +58,13 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
 		s.logger.Debug("handshake failed", "remote", r.RemoteAddr, "error", err)
 		return
 	}
-	caches := s.streams[r.URL.Path]
-	cache := caches.plain
-	if s.cfg.EnableCompression && offersDeflate(r.Header) {
+	caches := s.streams[path]
+	cache, deflate := caches.plain, s.cfg.EnableCompression && offersDeflate(r.Header)
+	if deflate {
 		cache = caches.deflate
 	}
-	stream := strings.TrimPrefix(r.URL.Path, wire.StreamPrefix)
-	sub := newSubscriber(s, conn, reader, q, cache, stream, s.nextID.Add(1))
+	stream := strings.TrimPrefix(path, wire.StreamPrefix)
+	sub := newSubscriber(s, conn, reader, q, cache, deflate, stream, s.nextID.Add(1))
 	s.track(sub, true)
 	s.metrics.Connections.WithLabelValues(stream).Inc()
 	go func() {
@@ -77,16 +77,23 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
 	}()
 }
 
-// check applies the rules that need no query parsing: path, method,
-// upgrade, origin and token.
-func (s *Server) check(r *http.Request) *refusal {
+// check applies the rules that need no query parsing: path (escaped),
+// method, protocol version, upgrade, origin and token.
+func (s *Server) check(r *http.Request, path string) *refusal {
 	switch {
-	case !wire.IsStreamPath(r.URL.Path):
-		return &refusal{http.StatusNotFound, wire.NoStream(r.URL.Path), "not_found"}
+	case !wire.IsStreamPath(path):
+		return &refusal{http.StatusNotFound, wire.NoStream(path), "not_found"}
 	case r.Method != http.MethodGet:
 		return &refusal{http.StatusMethodNotAllowed, "streams accept only GET with a WebSocket upgrade", "method"}
+	case !r.ProtoAtLeast(1, 1):
+		// RFC 6455 4.2.1: the handshake is an HTTP/1.1 request or later.
+		return &refusal{http.StatusBadRequest, "a WebSocket handshake needs HTTP/1.1, not " + r.Proto, "not_websocket"}
 	case !websocket.IsWebSocketUpgrade(r):
 		return &refusal{http.StatusBadRequest, "this is a WebSocket stream: connect with a WebSocket client (Upgrade: websocket)", "not_websocket"}
+	case !hasToken(r.Header, "Sec-Websocket-Version", websocketVersion):
+		// RFC 6455 4.4: say which version the server speaks.
+		return &refusal{http.StatusUpgradeRequired, "unsupported WebSocket version " + strconv.Quote(r.Header.Get("Sec-Websocket-Version")) +
+			"; this server speaks version " + websocketVersion, "version"}
 	case !s.originAllowed(r.Header.Get("Origin")):
 		return &refusal{http.StatusForbidden, "origin not allowed", "origin"}
 	}
@@ -103,6 +110,8 @@ func (s *Server) refuse(w http.ResponseWriter, ref *refusal) {
 	switch ref.status {
 	case http.StatusMethodNotAllowed:
 		w.Header().Set("Allow", http.MethodGet)
+	case http.StatusUpgradeRequired:
+		w.Header().Set("Sec-WebSocket-Version", websocketVersion)
 	case http.StatusUnauthorized:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="cometstream"`)
 	case http.StatusServiceUnavailable, http.StatusTooManyRequests:
@@ -132,6 +141,22 @@ func (s *Server) originAllowed(origin string) bool {
 	for _, o := range s.cfg.AllowedOrigins {
 		if strings.EqualFold(o, origin) {
 			return true
+		}
+	}
+	return false
+}
+
+// websocketVersion is the one version of RFC 6455 (4.1, 11.6).
+const websocketVersion = "13"
+
+// hasToken reports whether a comma-separated header lists token (any
+// case), as gorilla's Upgrade tests it.
+func hasToken(h http.Header, name, token string) bool {
+	for _, v := range h.Values(name) {
+		for _, t := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(t), token) {
+				return true
+			}
 		}
 	}
 	return false

@@ -68,10 +68,10 @@ func New(cfg Config) (*Server, error) {
 	s.upgrader = websocket.Upgrader{
 		HandshakeTimeout:  cfg.HandshakeTimeout,
 		EnableCompression: cfg.EnableCompression,
-		// Client messages are read only to be discarded: a small buffer
-		// (instead of the 4 KiB one net/http used) keeps idle
-		// subscribers cheap.
-		ReadBufferSize: 512,
+		// Client frames are read by inbound, never through gorilla's
+		// reader: ask for the smallest buffer it allows (125 bytes)
+		// instead of reusing the 4 KiB one net/http used.
+		ReadBufferSize: 1,
 		// Subscribers write through the pre-framed path; gorilla's own
 		// buffer is only borrowed for control frames, so pool it.
 		WriteBufferPool: &sync.Pool{},
@@ -83,14 +83,16 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// ServeHTTP implements http.Handler. Routing is an exact match on the two
-// stream paths, with no redirects: anything else is a 404 JSON error.
+// ServeHTTP implements http.Handler. Routing is an exact match of the
+// escaped path on the two stream paths, with no redirects: anything else,
+// /api%2Fv1%2Fstreams%2Fvalid_blocks included, is a 404 JSON error.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.streams[r.URL.Path]; ok {
-		s.handleStream(w, r)
+	path := r.URL.EscapedPath()
+	if _, ok := s.streams[path]; ok {
+		s.handleStream(w, r, path)
 		return
 	}
-	s.refuse(w, &refusal{http.StatusNotFound, wire.NoStream(r.URL.Path), "not_found"})
+	s.refuse(w, &refusal{http.StatusNotFound, wire.NoStream(path), "not_found"})
 }
 
 // Start listens on Config.Addr (with TLS when Config.TLS is set) and serves

@@ -403,7 +403,7 @@ func TestHTTPRefusals(t *testing.T) {
 		{"plain GET valid_blocks", http.MethodGet, streamsvc.PathBlocks, nil, http.StatusBadRequest, ""},
 		{"upgrade without key", http.MethodGet, streamsvc.PathBlocks, upgrade, http.StatusBadRequest, ""},
 		{"upgrade with unsupported version", http.MethodGet, streamsvc.PathBlocks,
-			with(map[string]string{"Sec-WebSocket-Version": "8", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}), http.StatusBadRequest, ""},
+			with(map[string]string{"Sec-WebSocket-Version": "8", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}), http.StatusUpgradeRequired, ""},
 		{"POST", http.MethodPost, streamsvc.PathTransactions, nil, http.StatusMethodNotAllowed, http.MethodGet},
 		{"POST with upgrade headers", http.MethodPost, streamsvc.PathTransactions, upgrade, http.StatusMethodNotAllowed, http.MethodGet},
 		{"DELETE", http.MethodDelete, streamsvc.PathBlocks, nil, http.StatusMethodNotAllowed, http.MethodGet},

@@ -21,13 +21,16 @@ const closeGrace = time.Second
 // subscriber is one WebSocket connection. Its writer goroutine (run) owns
 // every write to the socket; its reader goroutine (readLoop) only reads.
 type subscriber struct {
-	srv    *Server
-	conn   *websocket.Conn
-	raw    net.Conn
-	cache  *frameCache
-	reader *events.Reader
-	query  Query
-	logger hclog.Logger
+	srv   *Server
+	conn  *websocket.Conn
+	raw   net.Conn
+	cache *frameCache
+	// deflate: permessage-deflate was negotiated; client messages may
+	// be compressed.
+	deflate bool
+	reader  *events.Reader
+	query   Query
+	logger  hclog.Logger
 
 	pings    chan string   // client ping payloads the writer must answer
 	readDone chan struct{} // closed when readLoop returns
@@ -45,8 +48,9 @@ type subscriber struct {
 	blocks []*events.Block // the blocks gathered into batch, for metrics
 }
 
-func newSubscriber(s *Server, conn *websocket.Conn, reader *events.Reader, q Query, cache *frameCache, path string, id uint64) *subscriber {
+func newSubscriber(s *Server, conn *websocket.Conn, reader *events.Reader, q Query, cache *frameCache, deflate bool, path string, id uint64) *subscriber {
 	return &subscriber{
+		deflate:  deflate,
 		srv:      s,
 		conn:     conn,
 		raw:      conn.NetConn(),
@@ -229,39 +233,65 @@ func (s *subscriber) closeWith(code int, why string) {
 // maxCloseReason is the room RFC 6455 leaves for a close reason.
 const maxCloseReason = 123
 
-// peerGone answers a client's close frame, tells a silent client why it is
-// dropped, or notes a connection that just ended.
+// peerGone answers a client's close frame, tells a client that broke the
+// protocol or a silent one why it is dropped, or notes a connection that
+// just ended.
 func (s *subscriber) peerGone() string {
-	var ce *websocket.CloseError
+	var pc *peerClose
+	var f *failure
 	var ne net.Error
 	switch {
-	case errors.As(s.readErr, &ce):
-		s.logger.Debug("subscriber closed the stream", "code", ce.Code, "text", ce.Text)
-		code := ce.Code
+	case errors.As(s.readErr, &pc):
+		s.logger.Debug("subscriber closed the stream", "code", pc.code, "text", pc.text)
+		code := pc.code
 		if code == websocket.CloseNoStatusReceived {
 			code = websocket.CloseNormalClosure
 		}
 		_ = s.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, ""), time.Now().Add(closeGrace))
 		return "client_closed"
+	case errors.As(s.readErr, &f):
+		s.logger.Debug("subscriber dropped: bad frame", "code", f.code, "reason", f.reason)
+		s.fail(f)
+		if f.code == websocket.CloseMessageTooBig {
+			return "message_too_big"
+		}
+		return "protocol_error"
 	case errors.As(s.readErr, &ne) && ne.Timeout():
 		s.logger.Info("subscriber dropped: no pong in time", "resume", s.resume)
 		s.closeWith(websocket.ClosePolicyViolation, "keep-alive timeout: no pong")
 		return "keepalive_timeout"
-	case errors.Is(s.readErr, websocket.ErrReadLimit):
-		s.logger.Info("subscriber dropped: message over the read limit")
-		return "message_too_big"
 	default:
 		s.logger.Debug("subscriber connection ended", "error", s.readErr)
 		return "disconnected"
 	}
 }
 
-// readLoop reads and discards client messages. Every frame, pongs included,
-// proves the client alive and renews the read deadline.
+// fail sends the close frame for a client's failure, then closes our side
+// and reads what the client still sends for a moment before the
+// connection is closed: closing with unread data in the socket would send
+// a reset, which can destroy the close frame before the client reads it.
+// The reader goroutine has returned, so reading here is safe.
+func (s *subscriber) fail(f *failure) {
+	msg := websocket.FormatCloseMessage(f.code, f.reason)
+	if err := s.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(closeGrace)); err != nil {
+		return
+	}
+	if cw, ok := s.raw.(interface{ CloseWrite() error }); ok {
+		_ = cw.CloseWrite()
+	}
+	_ = s.raw.SetReadDeadline(time.Now().Add(closeGrace))
+	_, _ = io.CopyN(io.Discard, s.raw, lingerBytes)
+}
+
+// lingerBytes bounds what fail reads after the close frame.
+const lingerBytes = 256 << 10
+
+// readLoop reads and discards client messages (see inbound). Every frame,
+// pongs included, proves the client alive and renews the read deadline.
 func (s *subscriber) readLoop() {
 	defer close(s.readDone)
 	alive := s.srv.cfg.PingInterval + s.srv.cfg.PongTimeout
-	renew := func() { _ = s.conn.SetReadDeadline(time.Now().Add(alive)) }
+	renew := func() { _ = s.raw.SetReadDeadline(time.Now().Add(alive)) }
 	pace := newBucket(s.srv.cfg.ClientMessagesPerSecond, s.srv.cfg.ClientMessageBurst)
 	throttle := func() {
 		if d := pace.wait(); d > 0 {
@@ -275,31 +305,21 @@ func (s *subscriber) readLoop() {
 		}
 	}
 	renew()
-	s.conn.SetReadLimit(s.srv.cfg.ReadLimit)
-	s.conn.SetPongHandler(func(string) error { renew(); return nil })
-	s.conn.SetPingHandler(func(p string) error {
-		throttle()
-		renew()
-		select {
-		case s.pings <- p: // the writer answers; only the latest matters
-		default:
-		}
-		return nil
-	})
-	// The writer answers close frames (peerGone), keeping all our writes in
-	// one goroutine.
-	s.conn.SetCloseHandler(func(int, string) error { return nil })
+	in := &inbound{conn: s.raw, deflate: s.deflate, limit: s.srv.cfg.ReadLimit, alive: renew,
+		ping: func(p []byte) {
+			throttle()
+			select {
+			case s.pings <- string(p): // the writer answers; only the latest matters
+			default:
+			}
+		}}
+	// The writer answers close frames and failures (peerGone), keeping all
+	// our writes in one goroutine.
 	for {
-		_, r, err := s.conn.NextReader()
-		if err != nil {
+		if err := in.discardMessage(); err != nil {
 			s.readErr = err
 			return
 		}
 		throttle()
-		renew()
-		if _, err := io.Copy(io.Discard, r); err != nil {
-			s.readErr = err
-			return
-		}
 	}
 }
