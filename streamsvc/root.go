@@ -96,15 +96,16 @@ func NewRootHandler(cfg RootConfig) (http.Handler, error) {
 	}), nil
 }
 
+// apiV1 lists the routes the node's Web API serves (package webapi), with
+// Planetmint's keys and paths. Planetmint's assets, metadata and
+// validators are left out: they are not served, and a client that follows
+// the root must not be sent to a 404.
 func apiV1(cfg RootConfig, prefix string) map[string]any {
 	doc := map[string]any{
 		"docs":         cfg.Docs,
 		"transactions": prefix + "/transactions/",
 		"blocks":       prefix + "/blocks/",
-		"assets":       prefix + "/assets/",
 		"outputs":      prefix + "/outputs/",
-		"metadata":     prefix + "/metadata/",
-		"validators":   prefix + "/validators",
 	}
 	if cfg.AdvertisedURL != "" {
 		base := strings.TrimSuffix(cfg.AdvertisedURL, "/")
