@@ -116,6 +116,7 @@ func (a *App) Commit(context.Context, *abcitypes.RequestCommit) (*abcitypes.Resp
 	}
 	a.committed = blk.state
 	a.staged = nil
+	a.announce(blk.height)
 	a.log.Debug("block committed", "height", blk.height, "txs", len(blk.ids), "app_hash", hex.EncodeToString(blk.appHash))
 	return &abcitypes.ResponseCommit{}, nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 
 	abcitypes "github.com/cometbft/cometbft/abci/types"
 	"github.com/hashicorp/go-hclog"
@@ -40,6 +41,10 @@ type App struct {
 	closed    bool
 	committed state   // last state written by Commit
 	staged    *staged // FinalizeBlock's result, waiting for Commit
+
+	// height and wake announce each Commit (see Committed).
+	height atomic.Int64
+	wake   atomic.Pointer[chan struct{}]
 }
 
 var _ abcitypes.Application = (*App)(nil)
@@ -65,7 +70,11 @@ func New(cfg Config) (*App, error) {
 		return nil, fmt.Errorf("ledger: load state: %w", err)
 	}
 	log.Info("ledger opened", "dir", cfg.Dir, "height", st.height)
-	return &App{log: log, db: db, committed: st}, nil
+	a := &App{log: log, db: db, committed: st}
+	wake := make(chan struct{})
+	a.wake.Store(&wake)
+	a.height.Store(st.height)
+	return a, nil
 }
 
 // Close closes the database. Staged but uncommitted work is dropped, as a

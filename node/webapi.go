@@ -3,11 +3,11 @@ package node
 import (
 	"context"
 	"fmt"
-	"sync/atomic"
 
 	abcitypes "github.com/cometbft/cometbft/abci/types"
 	"github.com/cometbft/cometbft/rpc/client/local"
 	coretypes "github.com/cometbft/cometbft/rpc/core/types"
+	sm "github.com/cometbft/cometbft/state"
 	cmttypes "github.com/cometbft/cometbft/types"
 
 	"github.com/cometstream/cometstream/webapi"
@@ -17,9 +17,34 @@ import (
 // on the Web API. Submissions go through the in-process CometBFT node, so
 // this runs once that node exists; the routes read the ledger directly.
 func (n *Node) setupLedgerAPI() error {
+	// The RPC environment is the exported way to CometBFT's stores.
+	env, err := n.comet.ConfigureRPC()
+	if err != nil {
+		return fmt.Errorf("web api: %w", err)
+	}
+	feed := &commitFeed{committed: n.ledger.Committed, blocks: env.BlockStore, states: env.StateStore}
+	if n.log != nil {
+		// Waiters are answered once the block's events are in the log,
+		// when a stream subscriber sees it too.
+		feed.committed = func() (int64, <-chan struct{}) {
+			next := n.log.Wait() // before Bounds, so a write in between is not missed
+			_, newest := n.log.Bounds()
+			return newest, next
+		}
+	}
+	client := local.New(n.comet)
+	commits, err := webapi.NewCommitWaiter(webapi.CommitWaiterConfig{
+		Feed:       feed,
+		Submit:     client.BroadcastTxSync,
+		MaxWaiters: n.cfg.WebAPI.MaxCommitWaiters,
+		Logger:     n.logger,
+	})
+	if err != nil {
+		return err
+	}
 	api, err := webapi.NewAPI(webapi.APIConfig{
 		Ledger:      n.ledger,
-		Broadcaster: &broadcaster{Local: local.New(n.comet)},
+		Broadcaster: broadcaster{Local: client, commits: commits},
 		Logger:      n.logger,
 	})
 	if err != nil {
@@ -29,51 +54,45 @@ func (n *Node) setupLedgerAPI() error {
 	return nil
 }
 
-// broadcaster is CometBFT's in-process client with its own
-// BroadcastTxCommit.
+// broadcaster is CometBFT's in-process client with the Web API's
+// BroadcastTxCommit, which waits on our committed-block feed: local.Local's
+// subscribes each caller to CometBFT's event bus, whose matching of every
+// transaction against every subscriber's query runs on consensus's path
+// (a flood of commit posts stalled the chain), ignores ctx and admits
+// max_subscriptions_per_client callers at once.
 type broadcaster struct {
 	*local.Local
-	subscribers atomic.Uint64
+	commits *webapi.CommitWaiter
 }
 
-// BroadcastTxCommit replaces local.Local's, which ignores ctx (a client
-// that leaves keeps a wait of timeout_broadcast_tx_commit going) and
-// subscribes every caller under the same empty name, so that at most
-// max_subscriptions_per_client commits can wait at once and a transaction
-// posted twice at the same time fails. This one subscribes to the
-// transaction's result under a name of its own, submits it like
-// broadcast_tx_sync, and waits for the block or for ctx.
-func (b *broadcaster) BroadcastTxCommit(ctx context.Context, tx cmttypes.Tx) (*coretypes.ResultBroadcastTxCommit, error) {
-	subscriber := fmt.Sprintf("cometstream-webapi-%d", b.subscribers.Add(1))
-	q := cmttypes.EventQueryTxFor(tx)
-	// Subscribed before the submission, so the block cannot be missed.
-	sub, err := b.EventBus.Subscribe(ctx, subscriber, q, 1)
+func (b broadcaster) BroadcastTxCommit(ctx context.Context, tx cmttypes.Tx) (*coretypes.ResultBroadcastTxCommit, error) {
+	return b.commits.BroadcastTxCommit(ctx, tx)
+}
+
+// commitFeed is the commit waiter's feed: the committed heights of the
+// event log (or of the ledger, with the stream off) and the blocks and
+// results CometBFT stored before the application's Commit.
+type commitFeed struct {
+	committed func() (int64, <-chan struct{})
+	blocks    sm.BlockStore
+	states    sm.Store
+}
+
+func (f *commitFeed) Committed() (int64, <-chan struct{}) { return f.committed() }
+
+func (f *commitFeed) Block(h int64) ([][]byte, []*abcitypes.ExecTxResult, error) {
+	blk := f.blocks.LoadBlock(h)
+	if blk == nil {
+		return nil, nil, fmt.Errorf("height %d is not in CometBFT's block store", h)
+	}
+	// Kept unless storage.discard_abci_responses is set.
+	resp, err := f.states.LoadFinalizeBlockResponse(h)
 	if err != nil {
-		return nil, fmt.Errorf("subscribe to the transaction's result: %w", err)
+		return nil, nil, fmt.Errorf("height %d: FinalizeBlock results: %w", h, err)
 	}
-	defer func() { _ = b.EventBus.Unsubscribe(context.Background(), subscriber, q) }()
-	res, err := b.BroadcastTxSync(ctx, tx)
-	if err != nil {
-		return nil, err
+	txs := make([][]byte, len(blk.Txs))
+	for i, tx := range blk.Txs {
+		txs[i] = tx
 	}
-	out := &coretypes.ResultBroadcastTxCommit{
-		CheckTx: abcitypes.ResponseCheckTx{Code: res.Code, Data: res.Data, Log: res.Log, Codespace: res.Codespace},
-		Hash:    res.Hash,
-	}
-	if res.Code != abcitypes.CodeTypeOK {
-		return out, nil
-	}
-	select {
-	case msg := <-sub.Out():
-		ev, ok := msg.Data().(cmttypes.EventDataTx)
-		if !ok {
-			return out, fmt.Errorf("unexpected event %T for the transaction", msg.Data())
-		}
-		out.TxResult, out.Height = ev.Result, ev.Height
-		return out, nil
-	case <-sub.Canceled():
-		return out, fmt.Errorf("CometBFT stopped before the transaction was committed: %w", sub.Err())
-	case <-ctx.Done():
-		return out, ctx.Err()
-	}
+	return txs, resp.TxResults, nil
 }

@@ -25,9 +25,11 @@ type Ledger interface {
 }
 
 // Broadcaster hands a transaction to CometBFT's mempool, as its RPC
-// broadcast_tx_{async,sync,commit} do. CometBFT's in-process client
-// (rpc/client/local) implements it; BroadcastTxCommit must return when
-// ctx ends.
+// broadcast_tx_{async,sync,commit} do. In a node, async and sync are
+// CometBFT's in-process client's (rpc/client/local) and BroadcastTxCommit
+// is a CommitWaiter's: never CometBFT's own, which puts a query per
+// waiter on its event bus. BroadcastTxCommit must return when ctx ends,
+// and returns ErrTooManyWaiters (503) when too many wait.
 type Broadcaster interface {
 	BroadcastTxAsync(ctx context.Context, tx cmttypes.Tx) (*coretypes.ResultBroadcastTx, error)
 	BroadcastTxSync(ctx context.Context, tx cmttypes.Tx) (*coretypes.ResultBroadcastTx, error)

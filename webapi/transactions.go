@@ -19,7 +19,9 @@ import (
 // CometBFT's involvement; then it goes to the mempool. async answers once
 // the mempool took it, sync once CheckTx passed, commit once the block
 // holding it is committed, so a read after a commit answer sees it. 202
-// with the transaction as the body means accepted, as in Planetmint.
+// with the transaction as the body means accepted, as in Planetmint. A
+// commit post past the cap on waiting ones gets 503 with Retry-After and
+// is not submitted.
 func (a *API) postTransaction(w http.ResponseWriter, r *http.Request) {
 	mode := r.URL.Query().Get("mode")
 	switch mode {
@@ -99,6 +101,11 @@ func (a *API) broadcast(ctx context.Context, w http.ResponseWriter, mode string,
 	}
 	var full mempool.ErrMempoolIsFull
 	switch {
+	case errors.Is(err, ErrTooManyWaiters):
+		// 503, not 429: the node is at capacity, whoever asks; the
+		// transaction was not submitted, so a retry cannot duplicate it.
+		w.Header().Set("Retry-After", "1")
+		writeError(w, http.StatusServiceUnavailable, "too many transactions are waiting for their block, retry later or use mode=sync")
 	case errors.Is(err, mempool.ErrTxInCache):
 		writeError(w, http.StatusBadRequest, invalid(ledger.CodeDuplicate, "the transaction is already in the mempool"))
 	case errors.As(err, &full):
