@@ -71,6 +71,16 @@ type Config struct {
 	// CometBFT's defaults (3 s/1 s) for the real-consensus nodes.
 	FastBlocks bool
 
+	// CommitPosts is how many Web API posts each commit-flood trial makes
+	// at once, with mode=commit and with the mode=async control. Defaults
+	// to 2,000; < 0 skips the commit flood.
+	CommitPosts int
+	// CommitFloodRepeats is how many times each flood runs (alternating
+	// async and commit). Defaults to 3.
+	CommitFloodRepeats int
+	// NoFanOut skips the fan-out with synthetic blocks.
+	NoFanOut bool
+
 	// StallTimeout ends the wait for a trial's messages once none has
 	// arrived for this long: what has not arrived is lost. Defaults to 30s;
 	// CometBFT trials, where a cancelled subscription never resumes, use
@@ -85,19 +95,21 @@ type Config struct {
 // blocks of 1 and 10 transactions, 5 blocks, 20 real transactions.
 func Smoke() Config {
 	return Config{
-		Subscribers:     []int{10},
-		TxsPerBlock:     []int{1, 10},
-		TargetEvents:    50,
-		MinBlocks:       5,
-		MaxBlocks:       5,
-		MaxPacedBlocks:  5,
-		Sources:         []string{"127.0.0.2"},
-		RealTxs:         20,
-		RateTxs:         20,
-		RealRepeats:     1,
-		RealSubscribers: []int{10},
-		FastBlocks:      true,
-		StallTimeout:    5 * time.Second,
+		Subscribers:        []int{10},
+		TxsPerBlock:        []int{1, 10},
+		TargetEvents:       50,
+		MinBlocks:          5,
+		MaxBlocks:          5,
+		MaxPacedBlocks:     5,
+		Sources:            []string{"127.0.0.2"},
+		RealTxs:            20,
+		RateTxs:            20,
+		RealRepeats:        1,
+		RealSubscribers:    []int{10},
+		CommitPosts:        20,
+		CommitFloodRepeats: 1,
+		FastBlocks:         true,
+		StallTimeout:       5 * time.Second,
 	}
 }
 
@@ -143,6 +155,12 @@ func (c *Config) setDefaults() error {
 	}
 	if len(c.RealSubscribers) == 0 {
 		c.RealSubscribers = []int{1, 100, 1000}
+	}
+	if c.CommitPosts == 0 {
+		c.CommitPosts = 2000
+	}
+	if c.CommitFloodRepeats <= 0 {
+		c.CommitFloodRepeats = 3
 	}
 	if c.BroadcastWorkers <= 0 {
 		c.BroadcastWorkers = 8

@@ -76,11 +76,23 @@ func TestSmoke(t *testing.T) {
 		t.Errorf("%d tx rate measurements, want 6", len(res.TxRate))
 	}
 
+	// The commit flood: async then commit, every post answered 202 and
+	// committed.
+	if len(res.CommitFlood) != 2 {
+		t.Errorf("%d commit-flood trials, want 2", len(res.CommitFlood))
+	}
+	for _, tr := range res.CommitFlood {
+		if tr.Answers["202"] != 20 || tr.Committed != 20 || tr.MaxGap <= 0 {
+			t.Errorf("commit flood mode=%s: answers %v, %d committed, longest gap %.0f ms; want 20 answered 202 and committed",
+				tr.Mode, tr.Answers, tr.Committed, tr.MaxGap)
+		}
+	}
+
 	doc, err := os.ReadFile(cfg.Doc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"## Targets", "## 2. Fan-out", "## 3. Real transactions", "throughput.svg"} {
+	for _, want := range []string{"## Targets", "## 2. Fan-out", "## 3. Real transactions", "## 9. Commit flood", "throughput.svg"} {
 		if !strings.Contains(string(doc), want) {
 			t.Errorf("report lacks %q", want)
 		}

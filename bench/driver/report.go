@@ -68,6 +68,7 @@ func report(res *Results, cfg Config, findings string) string {
 	encodeSection(w, res)
 	inProcessSection(w, res)
 	proposalsSection(w, res)
+	commitFloodSection(w, res)
 
 	if len(res.Notes) > 0 {
 		w("## Notes from the run\n\n")
@@ -290,6 +291,9 @@ func targets(res *Results) []targetRow {
 			v = fmt.Sprintf("**missed** by %s B (see Findings)", fmtInt(int64(worst-16<<10)))
 		}
 		rows = append(rows, targetRow{"<= 16 KiB (16,384 B) per idle subscriber (Go heap + stacks; the verdict takes go test and the largest count)", strings.Join(mem, "; "), v})
+	}
+	if row, ok := commitFloodTarget(res); ok {
+		rows = append(rows, row)
 	}
 	return rows
 }

@@ -24,7 +24,9 @@ type Results struct {
 	// CometBFT's /websocket.
 	Real   []Trial  `json:"real,omitempty"`
 	TxRate []TxRate `json:"tx_rate,omitempty"`
-	Notes  []string `json:"notes,omitempty"`
+	// CommitFlood: concurrent Web API posts, mode=async then mode=commit.
+	CommitFlood []FloodTrial `json:"commit_flood,omitempty"`
+	Notes       []string     `json:"notes,omitempty"`
 }
 
 // Machine is where and on what the run happened.

@@ -66,7 +66,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 			errs = append(errs, fmt.Errorf("go benchmarks: %w", err))
 		}
 	}
-	if ctx.Err() == nil {
+	if ctx.Err() == nil && !cfg.NoFanOut {
 		r.logf("fan-out with synthetic blocks")
 		if err := r.fanOut(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("fan-out: %w", err))
@@ -76,6 +76,12 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		r.logf("real transactions through consensus")
 		if err := r.realTxs(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("real transactions: %w", err))
+		}
+	}
+	if ctx.Err() == nil && cfg.CommitPosts > 0 {
+		r.logf("commit flood through the Web API")
+		if err := r.commitFlood(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("commit flood: %w", err))
 		}
 	}
 	r.res.Duration = time.Since(start).Round(time.Second)

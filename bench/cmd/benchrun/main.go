@@ -6,6 +6,8 @@
 //	benchrun                 the full run (about 10 minutes on 2 cores)
 //	benchrun -smoke          every part once, tiny (10 subscribers, 5 blocks)
 //	benchrun -render         rewrite the report from bench/results.json
+//	benchrun -gobench=false -fanout=false -real-txs -1
+//	                         the commit flood alone (-commit-posts N)
 package main
 
 import (
@@ -51,6 +53,8 @@ func run(args []string) error {
 	realSubs := fs.String("real-subs", "", "subscriber counts compared with CometBFT (default 1,100,1000)")
 	work := fs.String("work", "", "directory for the nodes' homes and log (default: a temp dir, removed)")
 	noFloor := fs.Bool("no-floor", false, "skip the floor trials")
+	fanOut := fs.Bool("fanout", true, "run the fan-out with synthetic blocks")
+	commitPosts := fs.Int("commit-posts", 0, "concurrent Web API posts per commit-flood trial (default 2000; -1 skips)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process (the nodes run in it) to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -70,6 +74,10 @@ func run(args []string) error {
 	cfg.Results, cfg.Findings, cfg.WorkDir = abs(*results), abs(*findings), *work
 	cfg.GoBench = *goBench && !*smoke
 	cfg.NoFloor = *noFloor
+	cfg.NoFanOut = !*fanOut
+	if *commitPosts != 0 {
+		cfg.CommitPosts = *commitPosts
+	}
 	cfg.Command = strings.Join(append([]string{"bin/benchrun"}, args...), " ")
 	cfg.Log = func(format string, a ...any) {
 		fmt.Fprintf(os.Stderr, "%s %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, a...))
