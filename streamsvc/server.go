@@ -108,6 +108,10 @@ func (s *Server) Start() error {
 		// the http.Server's deadlines behind.
 		ReadTimeout: s.cfg.HandshakeTimeout, WriteTimeout: s.cfg.HandshakeTimeout, IdleTimeout: time.Minute,
 		TLS: s.cfg.TLS, Logger: s.logger,
+		// A filter may list 1,024 values (wire.MaxFilterValues): ~66 KiB
+		// of asset ids, past the 16 KiB other targets get. ParseQuery
+		// counts the values and answers 400 beyond.
+		LongTarget: func(r *http.Request) bool { return wire.IsStreamPath(r.URL.EscapedPath()) },
 	})
 	if err != nil {
 		return fmt.Errorf("stream service: %w", err)

@@ -5,8 +5,11 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"path"
+	"strings"
 	"sync"
 	"time"
 
@@ -71,10 +74,109 @@ func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, 
 // ServeHTTP implements http.Handler. Every answer allows any origin, as
 // Planetmint's does: the API is public and unauthenticated, and browser
 // clients (the JavaScript driver) read it from other origins.
+//
+// A path with "//", "." or ".." segments is refused here: http.ServeMux
+// would answer it with a redirect to the cleaned path, in HTML, where
+// every other refusal is JSON, and no client of this API sends one.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Access-Control-Allow-Origin", "*")
+	if p := r.URL.Path; p != cleanPath(p) {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("path %q is not canonical: no empty, . or .. segments", r.URL.EscapedPath()))
+		return
+	}
+	if r.Body != nil && r.Body != http.NoBody {
+		g := &guardedWriter{ResponseWriter: w}
+		r.Body = &guardedBody{ReadCloser: r.Body, w: g, timeout: s.cfg.ReadTimeout}
+		w = g
+	}
 	s.mux.ServeHTTP(w, r)
 }
+
+// cleanPath is p as http.ServeMux cleans it: path.Clean, rooted, with its
+// trailing slash kept.
+func cleanPath(p string) string {
+	if p == "" {
+		return "/"
+	}
+	if p[0] != '/' {
+		p = "/" + p
+	}
+	c := path.Clean(p)
+	if strings.HasSuffix(p, "/") && c != "/" {
+		c += "/"
+	}
+	return c
+}
+
+// guardedBody answers a request whose body does not arrive within
+// ReadTimeout with 408 itself, whatever handler reads it, and hides the
+// socket addresses a connection error names: handlers report body errors
+// with their text, and "read tcp 127.0.0.1:62084->...: i/o timeout" is
+// neither a bad request nor the client's business.
+type guardedBody struct {
+	io.ReadCloser
+	w       *guardedWriter
+	timeout time.Duration
+}
+
+var (
+	errBodyTimeout = errors.New("the request body did not arrive in time")
+	errBodyConn    = errors.New("the connection failed while the request body was read")
+)
+
+func (b *guardedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	var ne net.Error
+	var oe *net.OpError
+	switch {
+	case err == nil || errors.Is(err, io.EOF):
+		return n, err
+	case errors.As(err, &ne) && ne.Timeout():
+		b.w.timedOut(b.timeout)
+		return n, errBodyTimeout
+	case errors.As(err, &oe):
+		return n, errBodyConn
+	}
+	return n, err
+}
+
+// guardedWriter is the handler's ResponseWriter while its body is
+// guarded: once the guard has answered 408, what the handler writes about
+// the failed read is dropped. Handlers and the guard run in the request's
+// goroutine, so the flags need no lock.
+type guardedWriter struct {
+	http.ResponseWriter
+	wrote    bool // the handler has begun its answer: too late for a 408
+	answered bool // the guard has answered 408
+}
+
+func (g *guardedWriter) timedOut(timeout time.Duration) {
+	if g.wrote || g.answered {
+		return
+	}
+	g.answered = true
+	g.Header().Set("Connection", "close")
+	writeError(g.ResponseWriter, http.StatusRequestTimeout,
+		fmt.Sprintf("the request was not received within %v; send the body at once", timeout))
+}
+
+func (g *guardedWriter) WriteHeader(status int) {
+	if !g.answered {
+		g.wrote = true
+		g.ResponseWriter.WriteHeader(status)
+	}
+}
+
+func (g *guardedWriter) Write(p []byte) (int, error) {
+	if g.answered {
+		return len(p), nil
+	}
+	g.wrote = true
+	return g.ResponseWriter.Write(p)
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (g *guardedWriter) Unwrap() http.ResponseWriter { return g.ResponseWriter }
 
 // Start listens on Config.Addr (HTTPS when Config.TLS is set) and serves in
 // the background until Close.

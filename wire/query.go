@@ -29,6 +29,14 @@ const (
 	ParamOperation  = "operation"
 )
 
+// knownParams are the stream parameters; maxParams is how many a query
+// may have before it is parsed (each is given once, so more than these
+// is an error anyway; the slack lets ParseQuery name the repeated or
+// unknown one).
+var knownParams = []string{ParamFromHeight, ParamAssetID, ParamPublicKey, ParamOperation}
+
+const maxParams = 16
+
 // HeaderNextHeight, on a successful upgrade, names the height of the first
 // block the subscription delivers, so a client starting at the live edge
 // knows where to resume after a disconnect.
@@ -102,6 +110,13 @@ func (q Query) filters() []filter {
 // that matches nothing. The error's text is the message of the 400 answer.
 func ParseQuery(path, rawQuery string) (Query, error) {
 	var q Query
+	// Counted before parsing, since a stream's query may be long (a list
+	// of 1,024 asset ids is 66 KiB): a query of a million '&' must not
+	// become a million map entries first.
+	if n := strings.Count(rawQuery, "&") + strings.Count(rawQuery, ";") + 1; n > maxParams {
+		return Query{}, fmt.Errorf("query has %d parameters; streams take at most %d: %s, %s, %s, %s", n, len(knownParams),
+			ParamFromHeight, ParamAssetID, ParamPublicKey, ParamOperation)
+	}
 	values, err := url.ParseQuery(rawQuery)
 	if err != nil {
 		return Query{}, fmt.Errorf("malformed query string: %v", err)
@@ -162,10 +177,10 @@ func ParseHeight(s string) (int64, bool) {
 }
 
 func parseList(name, v string) ([]string, error) {
-	items := strings.Split(v, ",")
-	if len(items) > MaxFilterValues {
-		return nil, fmt.Errorf("%s lists %d values; at most %d", name, len(items), MaxFilterValues)
+	if n := strings.Count(v, ",") + 1; n > MaxFilterValues { // before Split allocates them
+		return nil, fmt.Errorf("%s lists %d values; at most %d", name, n, MaxFilterValues)
 	}
+	items := strings.Split(v, ",")
 	for _, item := range items {
 		if err := ValidValue(name, item); err != nil {
 			return nil, err

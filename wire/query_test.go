@@ -1,6 +1,8 @@
 package wire_test
 
 import (
+	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -163,4 +165,36 @@ func FuzzParseQuery(f *testing.F) {
 			t.Fatalf("%q: round trip through %q (-first +again):\n%s", raw, q.Encode(), diff)
 		}
 	})
+}
+
+// TestParseQueryCountsFirst checks that the counts the caps are about are
+// taken before parsing allocates what they count: a stream's query may be
+// up to 1 MiB (net/http's limit), and a million commas or a hundred
+// thousand parameters must cost the server no more than the query itself.
+func TestParseQueryCountsFirst(t *testing.T) {
+	var params strings.Builder
+	for i := range 100000 {
+		fmt.Fprintf(&params, "p%d&", i)
+	}
+	tests := []struct {
+		name, raw, wantErr string
+	}{
+		{"a million commas", "operation=" + strings.Repeat(",", 1e6), "operation lists 1000001 values; at most 1024"},
+		{"a hundred thousand parameters", params.String(), "query has 100001 parameters; streams take at most 4"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			_, err := wire.ParseQuery(wire.PathTransactions, tt.raw)
+			runtime.ReadMemStats(&after)
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("error %v, want one containing %q", err, tt.wantErr)
+			}
+			if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {
+				t.Errorf("parsing a %d-byte query allocated %d KiB", len(tt.raw), n>>10)
+			}
+		})
+	}
 }

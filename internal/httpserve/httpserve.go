@@ -24,10 +24,12 @@ type Options struct {
 	IdleTimeout  time.Duration
 	TLS          *tls.Config // nil: plain
 	Logger       hclog.Logger
+	// LongTarget, when set, names requests whose target may exceed
+	// MaxTargetBytes, up to net/http's own limit (1 MiB with the
+	// header): their handler bounds the query itself, as the streams'
+	// filters do (1,024 values each).
+	LongTarget func(*http.Request) bool
 }
-
-// maxHeaderBytes bounds request headers for every server (431 beyond).
-const maxHeaderBytes = 16 << 10
 
 // Server is a running HTTP server.
 type Server struct {
@@ -50,12 +52,12 @@ func Start(addr string, h http.Handler, o Options) (*Server, error) {
 	}
 	s := &Server{
 		srv: &http.Server{
-			Handler:           h,
+			Handler:           limits(h, o.LongTarget),
 			ReadHeaderTimeout: o.ReadTimeout,
 			ReadTimeout:       o.ReadTimeout,
 			WriteTimeout:      o.WriteTimeout,
 			IdleTimeout:       o.IdleTimeout,
-			MaxHeaderBytes:    maxHeaderBytes,
+			MaxHeaderBytes:    hardLimit,
 			// Bad requests from the internet are not the operator's errors.
 			ErrorLog: o.Logger.StandardLogger(&hclog.StandardLoggerOptions{ForceLevel: hclog.Debug}),
 		},
