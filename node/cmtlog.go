@@ -13,8 +13,9 @@ import (
 // shares its level with its parent unless the root was built with
 // IndependentLevels.
 type cmtLogger struct {
-	l   hclog.Logger
-	min hclog.Level
+	l     hclog.Logger
+	min   hclog.Level
+	watch *watch // told of a consensus failure; nil in tests of the bridge
 }
 
 var _ cmtlog.Logger = cmtLogger{}
@@ -24,10 +25,13 @@ func (c cmtLogger) Info(msg string, kv ...any)  { c.log(hclog.Info, msg, kv) }
 func (c cmtLogger) Warn(msg string, kv ...any)  { c.log(hclog.Warn, msg, kv) }
 func (c cmtLogger) Error(msg string, kv ...any) { c.log(hclog.Error, msg, kv) }
 func (c cmtLogger) With(kv ...any) cmtlog.Logger {
-	return cmtLogger{l: c.l.With(kv...), min: c.min}
+	return cmtLogger{l: c.l.With(kv...), min: c.min, watch: c.watch}
 }
 
 func (c cmtLogger) log(level hclog.Level, msg string, kv []any) {
+	if level == hclog.Error && msg == consensusFailureMsg && c.watch != nil {
+		c.watch.consensusFailed(kv)
+	}
 	if level == hclog.Error && isShutdownNoise(msg, kv) {
 		level = hclog.Debug
 	}
@@ -57,7 +61,7 @@ func isShutdownNoise(msg string, kv []any) bool {
 // newCometLogger returns the bridge, at the level CometBFT's log_level
 // names: a plain level ("info"), or the "*:" entry of a per-module list
 // ("consensus:info,*:error"); per-module entries are not honoured.
-func newCometLogger(parent hclog.Logger, logLevel string) cmtlog.Logger {
+func newCometLogger(parent hclog.Logger, logLevel string, w *watch) cmtlog.Logger {
 	level := hclog.Info
 	for _, part := range strings.Split(logLevel, ",") {
 		part = strings.TrimSpace(part)
@@ -73,5 +77,5 @@ func newCometLogger(parent hclog.Logger, logLevel string) cmtlog.Logger {
 			level = l
 		}
 	}
-	return cmtLogger{l: parent.Named("comet"), min: level}
+	return cmtLogger{l: parent.Named("comet"), min: level, watch: w}
 }

@@ -39,6 +39,7 @@ type Config struct {
 	Comet  *cmtcfg.Config
 	Stream StreamConfig
 	WebAPI WebAPIConfig
+	Health HealthConfig
 }
 
 // DefaultStreamConfig returns the [stream] defaults: the library's, off.
@@ -82,6 +83,9 @@ func (c Config) Validate() error {
 	if (c.WebAPI.TLSCertFile == "") != (c.WebAPI.TLSKeyFile == "") {
 		return errors.New("config: [webapi] tls_cert_file and tls_key_file go together")
 	}
+	if c.Health.MaxBehindHeights < 0 {
+		return fmt.Errorf("config: [health] max_behind_heights %d is negative", c.Health.MaxBehindHeights)
+	}
 	if c.WebAPI.MaxCommitWaiters < 0 {
 		return errors.New("config: [webapi] max_commit_waiters must not be negative")
 	}
@@ -122,6 +126,11 @@ func LoadConfig(home string) (Config, error) {
 	if sub := v.Sub("webapi"); sub != nil {
 		if err := sub.Unmarshal(&cfg.WebAPI); err != nil {
 			return Config{}, fmt.Errorf("decode [webapi] in %s: %w", path, err)
+		}
+	}
+	if sub := v.Sub("health"); sub != nil {
+		if err := sub.Unmarshal(&cfg.Health); err != nil {
+			return Config{}, fmt.Errorf("decode [health] in %s: %w", path, err)
 		}
 	}
 	return cfg, nil
@@ -222,6 +231,22 @@ tls_key_file = {{q .WebAPI.TLSKeyFile}}
 # POST /api/v1/transactions?mode=commit posts waiting at once for their
 # block; past it they get 503 with Retry-After. 0: the default (5000).
 max_commit_waiters = {{.WebAPI.MaxCommitWaiters}}
+
+#######################################################
+###            cometstream: /healthz                ###
+#######################################################
+[health]
+
+# /healthz answers 503 "stalled" when no block has been committed for this
+# long. "0s" derives it from the [consensus] timeouts: five rounds that run
+# every timeout (30s with CometBFT's defaults); a negative value turns the
+# check off (it is off by default when create_empty_blocks = false and
+# create_empty_blocks_interval = "0s", since an idle chain commits nothing).
+stall_after = {{q .Health.StallAfter}}
+
+# Out of block sync, the node is still "catching_up" (503) while a peer has
+# committed more than this many heights past it. 0 means 2.
+max_behind_heights = {{.Health.MaxBehindHeights}}
 `))
 
 func streamSection(c Config) (string, error) {

@@ -24,12 +24,16 @@ func TestInitWritesLoadableConfig(t *testing.T) {
 	cfg.Stream.WriteTimeout = 3 * time.Second
 	cfg.Stream.AllowedOrigins = []string{"https://app.example.com", "http://localhost:3000"}
 	cfg.WebAPI.ListenAddr = "127.0.0.1:19984"
+	cfg.Health = node.HealthConfig{StallAfter: 45 * time.Second, MaxBehindHeights: 3}
 	if err := node.Init(cfg); err != nil {
 		t.Fatal(err)
 	}
 	got, err := node.LoadConfig(home)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if diff := cmp.Diff(cfg.Health, got.Health); diff != "" {
+		t.Errorf("[health] after a round trip (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff(cfg.Stream, got.Stream); diff != "" {
 		t.Errorf("[stream] after a round trip (-want +got):\n%s", diff)
@@ -141,6 +145,8 @@ func TestValidate(t *testing.T) {
 		}, "negative"},
 		{"no web laddr", func(c *node.Config) { c.WebAPI.ListenAddr = "" }, "[webapi]"},
 		{"no home", func(c *node.Config) { c.Home = "" }, "home"},
+		{"negative max_behind_heights", func(c *node.Config) { c.Health.MaxBehindHeights = -1 }, "[health] max_behind_heights"},
+		{"stall check off", func(c *node.Config) { c.Health.StallAfter = -1 }, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

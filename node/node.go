@@ -40,6 +40,7 @@ type Node struct {
 	certs  []*tlsreload.Cert // the Web API's, reloaded on SIGHUP
 	comet  *nm.Node
 	dbs    *dbTracker
+	watch  *watch // commits and consensus failure, for /healthz
 }
 
 // New builds the node from cfg. CometBFT's handshake runs here, replaying
@@ -56,7 +57,7 @@ func New(cfg Config, logger hclog.Logger) (*Node, error) {
 	}
 	// No named result here: a "return nil, err" would set it to nil before
 	// a deferred clean-up ran, and the clean-up would panic on it.
-	n := &Node{cfg: cfg, logger: logger, dbs: &dbTracker{}}
+	n := &Node{cfg: cfg, logger: logger, dbs: &dbTracker{}, watch: newWatch()}
 	if err := n.build(); err != nil {
 		n.closeResources()
 		return nil, withHint(cfg.Home, err)
@@ -103,9 +104,9 @@ func (n *Node) build() error {
 	if err != nil {
 		return fmt.Errorf("load node key: %w", err)
 	}
-	n.comet, err = nm.NewNode(cfg.Comet, pv, nodeKey, proxy.NewLocalClientCreator(app),
+	n.comet, err = nm.NewNode(cfg.Comet, pv, nodeKey, proxy.NewLocalClientCreator(n.watch.wrap(app)),
 		nm.DefaultGenesisDocProviderFunc(cfg.Comet), n.dbs.provider,
-		nm.DefaultMetricsProvider(cfg.Comet.Instrumentation), newCometLogger(n.logger, cfg.Comet.LogLevel))
+		nm.DefaultMetricsProvider(cfg.Comet.Instrumentation), newCometLogger(n.logger, cfg.Comet.LogLevel, n.watch))
 	if err != nil {
 		return fmt.Errorf("create CometBFT node: %w", err)
 	}
@@ -161,6 +162,7 @@ func (n *Node) Start() error {
 	if err := n.web.Start(); err != nil {
 		return err
 	}
+	n.watch.mark() // the stall check counts from here until the first Commit
 	if err := n.comet.Start(); err != nil {
 		return fmt.Errorf("start CometBFT: %w", err)
 	}

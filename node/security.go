@@ -48,22 +48,27 @@ const HealthPath = "/healthz"
 
 // health is the /healthz document.
 type health struct {
-	Status         string `json:"status"`
+	Status string `json:"status"`
+	// Reason says why Status is not "ok".
+	Reason         string `json:"reason,omitempty"`
 	LatestHeight   int64  `json:"latest_streamed_height"`
 	OldestHeight   int64  `json:"oldest_streamed_height"`
 	CatchingUp     bool   `json:"catching_up"`
 	StreamEnabled  bool   `json:"stream_enabled"`
 	CometBFTHeight int64  `json:"cometbft_height"`
+	// PeerHeight is the highest height a peer has committed.
+	PeerHeight  int64   `json:"peer_height,omitempty"`
+	SinceCommit float64 `json:"seconds_since_commit"`
 	// Degraded: the event log cannot record a committed height (a full
 	// disk, say); subscribers wait at MissingFrom, nothing is lost.
-	Degraded    bool   `json:"degraded"`
-	Reason      string `json:"degraded_reason,omitempty"`
-	MissingFrom int64  `json:"missing_from_height,omitempty"`
+	Degraded       bool   `json:"degraded"`
+	DegradedReason string `json:"degraded_reason,omitempty"`
+	MissingFrom    int64  `json:"missing_from_height,omitempty"`
 }
 
-// healthHandler reports the latest streamed height and whether the node is
-// catching up (blocksync/statesync): 200 when serving live, 503 while
-// catching up, so a load balancer sends clients to nodes at the tip.
+// healthHandler answers 200 while the node commits blocks at the tip and
+// 503 with the reason otherwise (see evaluate), so that a load balancer
+// sends clients to nodes that are live.
 func (n *Node) healthHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -71,21 +76,7 @@ func (n *Node) healthHandler() http.Handler {
 			streamsvc.WriteError(w, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed")
 			return
 		}
-		h := health{Status: "ok", StreamEnabled: n.log != nil}
-		if n.stream != nil {
-			sh := n.stream.Health()
-			h.OldestHeight, h.LatestHeight = sh.OldestHeight, sh.LatestHeight
-			h.Degraded, h.Reason, h.MissingFrom = sh.Degraded, sh.Reason, sh.MissingFrom
-		}
-		h.CometBFTHeight = n.comet.BlockStore().Height()
-		h.CatchingUp = n.comet.ConsensusReactor().WaitSync()
-		status := http.StatusOK
-		switch {
-		case h.Degraded:
-			h.Status, status = "degraded", http.StatusServiceUnavailable
-		case h.CatchingUp:
-			h.Status, status = "catching_up", http.StatusServiceUnavailable
-		}
+		h, status := evaluate(n.healthInputs())
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")
 		w.WriteHeader(status)
