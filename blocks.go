@@ -30,6 +30,11 @@ type Block struct {
 	Time  time.Time
 	Txs   [][]byte
 	Codes []uint32 // Codes[i] is the result code of Txs[i]; 0 is valid
+	// Results, when not nil, are the FinalizeBlock results of Txs, events
+	// included, and Codes is ignored. A source that knows only the codes
+	// leaves it nil: the rebuilt block is then said to lack results, and
+	// tx_results readers are told so.
+	Results []*abcitypes.ExecTxResult
 }
 
 // BlockStore is the part of CometBFT's block store (store.BlockStore) that
@@ -92,7 +97,7 @@ func (c cometBlocks) Block(h int64) (Block, error) {
 	if err != nil {
 		return Block{}, fmt.Errorf("height %d: FinalizeBlock results: %w", h, err)
 	}
-	b := Block{Hash: blk.Hash(), Time: blk.Time, Txs: make([][]byte, len(blk.Txs)), Codes: make([]uint32, len(resp.TxResults))}
+	b := Block{Hash: blk.Hash(), Time: blk.Time, Txs: make([][]byte, len(blk.Txs)), Codes: make([]uint32, len(resp.TxResults)), Results: resp.TxResults}
 	for i, tx := range blk.Txs {
 		b.Txs[i] = tx
 	}

@@ -241,9 +241,14 @@ func (src source) Block(h int64) (*events.Block, error) {
 	if err != nil {
 		return nil, err
 	}
+	if blk.Results != nil {
+		return abci.BlockEvent(src.s.cfg.Decoder, src.s.logger, h, blk.Hash, blk.Time, blk.Txs, blk.Results), nil
+	}
 	results := make([]*abcitypes.ExecTxResult, len(blk.Codes))
 	for i, c := range blk.Codes {
 		results[i] = &abcitypes.ExecTxResult{Code: c}
 	}
-	return abci.BlockEvent(src.s.cfg.Decoder, src.s.logger, h, blk.Hash, blk.Time, blk.Txs, results), nil
+	b := abci.BlockEvent(src.s.cfg.Decoder, src.s.logger, h, blk.Hash, blk.Time, blk.Txs, results)
+	b.Results, b.HasResults = nil, false // codes alone are no results
+	return b, nil
 }

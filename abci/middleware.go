@@ -2,6 +2,7 @@ package abci
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"sync"
 	"time"
@@ -134,15 +135,23 @@ func (a *App) stage(req *abcitypes.RequestFinalizeBlock, resp *abcitypes.Respons
 }
 
 // BlockEvent builds the event of a committed block from its transactions
-// and their results: only transactions with code 0 become events. The node
-// also uses it to rebuild, from CometBFT's stores, a block the log missed.
+// and their results: every result is kept (the tx_results stream's), and
+// only transactions with code 0 become transaction events. The node also
+// uses it to rebuild, from CometBFT's stores, a block the log missed.
 func BlockEvent(d events.Decoder, logger hclog.Logger, height int64, hash []byte, t time.Time, txs [][]byte, results []*abcitypes.ExecTxResult) *events.Block {
 	if len(results) != len(txs) {
 		logger.Error("tx results do not match txs", "height", height, "txs", len(txs), "results", len(results))
 	}
-	b := &events.Block{Height: height, Hash: hash, Time: t.UTC()}
+	b := &events.Block{Height: height, Hash: hash, Time: t.UTC(), HasResults: true}
+	if len(txs) > 0 {
+		b.Results = make([]events.TxResult, 0, len(txs))
+	}
 	for i, tx := range txs {
-		if i >= len(results) || results[i] == nil || results[i].Code != codeOK {
+		if i >= len(results) || results[i] == nil {
+			continue // no result: neither valid nor reported
+		}
+		b.Results = append(b.Results, txResult(uint32(i), tx, results[i]))
+		if results[i].Code != codeOK {
 			continue
 		}
 		ev, err := events.NewTx(d, uint32(i), tx)
@@ -152,4 +161,27 @@ func BlockEvent(d events.Decoder, logger hclog.Logger, height int64, hash []byte
 		b.Txs = append(b.Txs, ev)
 	}
 	return b
+}
+
+// txResult copies what the tx_results stream needs of r: the app may reuse
+// nothing of it after FinalizeBlock, but the copy keeps the log's blocks
+// independent of CometBFT's objects.
+func txResult(index uint32, tx []byte, r *abcitypes.ExecTxResult) events.TxResult {
+	sum := sha256.Sum256(tx)
+	out := events.TxResult{Index: index, Hash: sum[:], Code: r.Code, Codespace: r.Codespace,
+		GasWanted: r.GasWanted, GasUsed: r.GasUsed}
+	if len(r.Events) > 0 {
+		out.Events = make([]events.ABCIEvent, len(r.Events))
+		for i, e := range r.Events {
+			out.Events[i].Type = e.Type
+			if len(e.Attributes) > 0 {
+				attrs := make([]events.ABCIAttribute, len(e.Attributes))
+				for j, a := range e.Attributes {
+					attrs[j] = events.ABCIAttribute{Key: a.Key, Value: a.Value, Index: a.Index}
+				}
+				out.Events[i].Attributes = attrs
+			}
+		}
+	}
+	return out
 }

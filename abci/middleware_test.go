@@ -2,6 +2,7 @@ package abci_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"testing"
@@ -232,11 +233,59 @@ func TestCommittedBlockEvents(t *testing.T) {
 			a := newApp(t, &fakeApp{finalizeBlock: answering(&abcitypes.ResponseFinalizeBlock{TxResults: tt.results}, nil)}, sink)
 			commitBlock(t, a, &abcitypes.RequestFinalizeBlock{Height: 42, Hash: hash, Time: blockTime, Txs: tt.txs})
 
-			want := []*events.Block{{Height: 42, Hash: hash, Time: blockTime, Txs: tt.want}}
+			// Every result with its tx is kept, valid or not.
+			var wantResults []events.TxResult
+			for i, r := range tt.results {
+				if i < len(tt.txs) && r != nil {
+					sum := sha256.Sum256(tt.txs[i])
+					wantResults = append(wantResults, events.TxResult{Index: uint32(i), Hash: sum[:], Code: r.Code})
+				}
+			}
+			want := []*events.Block{{Height: 42, Hash: hash, Time: blockTime, Txs: tt.want, HasResults: true, Results: wantResults}}
 			if diff := cmp.Diff(want, sink.appended(), equateEmpty); diff != "" {
 				t.Errorf("appended blocks (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// The results keep what the tx_results stream shows of each transaction:
+// code, codespace, gas and the ABCI events as the app returned them.
+func TestCommittedBlockResults(t *testing.T) {
+	txs := [][]byte{[]byte("a=1"), []byte("b=2")}
+	res := []*abcitypes.ExecTxResult{
+		{Code: 0, GasWanted: 10, GasUsed: 7, Events: []abcitypes.Event{
+			{Type: "transfer", Attributes: []abcitypes.EventAttribute{
+				{Key: "recipient", Value: "cosmos1x", Index: true}, {Key: "amount", Value: "5stake"},
+			}},
+			{Type: "message"},
+		}},
+		{Code: 5, Codespace: "bank", GasWanted: 10, GasUsed: 3, Log: "insufficient funds"},
+	}
+	sink := &fakeSink{}
+	a := newApp(t, &fakeApp{finalizeBlock: answering(&abcitypes.ResponseFinalizeBlock{TxResults: res}, nil)}, sink)
+	commitBlock(t, a, &abcitypes.RequestFinalizeBlock{Height: 3, Txs: txs})
+	h0, h1 := sha256.Sum256(txs[0]), sha256.Sum256(txs[1])
+	want := []events.TxResult{
+		{Index: 0, Hash: h0[:], GasWanted: 10, GasUsed: 7, Events: []events.ABCIEvent{
+			{Type: "transfer", Attributes: []events.ABCIAttribute{
+				{Key: "recipient", Value: "cosmos1x", Index: true}, {Key: "amount", Value: "5stake"},
+			}},
+			{Type: "message"},
+		}},
+		{Index: 1, Hash: h1[:], Code: 5, Codespace: "bank", GasWanted: 10, GasUsed: 3},
+	}
+	got := sink.appended()
+	if len(got) != 1 || !got[0].HasResults {
+		t.Fatalf("appended %+v, want one block with results", got)
+	}
+	if diff := cmp.Diff(want, got[0].Results); diff != "" {
+		t.Errorf("results (-want +got):\n%s", diff)
+	}
+	// The block's events are copies: the app may reuse its response.
+	res[0].Events[0].Attributes[0].Value = "changed"
+	if got[0].Results[0].Events[0].Attributes[0].Value != "cosmos1x" {
+		t.Error("the block shares the app's event attributes")
 	}
 }
 

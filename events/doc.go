@@ -11,6 +11,13 @@
 // files with a MemStore cache in front) that the node uses, with the same
 // readers.
 //
+// A Block also keeps the application's result of every transaction, valid
+// or not (code, codespace, gas, ABCI events), for the tx_results stream.
+// Records store them from record version 2 on (proto/cometstream/events/v1);
+// a log written before reads as before, its blocks said to lack results
+// (HasResults false), and an older binary reads newer records, ignoring
+// the results.
+//
 // History is deleted only by a store's retention, never by an error path.
 // When a write fails (a full disk) or heights arrive with a gap, the Log
 // turns degraded instead: Append, on Commit's path, only queues the block in

@@ -13,6 +13,13 @@ type Block struct {
 	Hash   []byte // the block hash CometBFT computed
 	Time   time.Time
 	Txs    []Tx
+	// Results holds the application's result of every transaction of the
+	// block, rejected ones included, in block order, when HasResults.
+	Results []TxResult
+	// HasResults is false for a block recorded before the log kept results
+	// (a record of version 1) or rebuilt from a source that knew only the
+	// result codes: such a block is said to lack results and events.
+	HasResults bool
 	// Appended is when the Log took the block (the Commit hand-off), for
 	// delivery-time metrics. Zero for blocks read back from disk; it is not
 	// stored.
@@ -36,6 +43,34 @@ type Tx struct {
 	PublicKeys []string
 	// OwnersBefore are the owners_before of the transaction's inputs.
 	OwnersBefore []string
+}
+
+// TxResult is the application's result of one transaction, as its
+// FinalizeBlock returned it: what the tx_results stream carries.
+type TxResult struct {
+	// Index is the transaction's position among all the block's.
+	Index uint32
+	// Hash is CometBFT's tx hash, the SHA-256 of the transaction's bytes.
+	Hash      []byte
+	Code      uint32
+	Codespace string
+	GasWanted int64
+	GasUsed   int64
+	// Events are the ABCI events of the transaction, in the app's order.
+	Events []ABCIEvent
+}
+
+// ABCIEvent is one ABCI event of a transaction.
+type ABCIEvent struct {
+	Type       string
+	Attributes []ABCIAttribute
+}
+
+// ABCIAttribute is one key/value of an ABCI event; Index says whether the
+// application asked CometBFT to index it.
+type ABCIAttribute struct {
+	Key, Value string
+	Index      bool
 }
 
 // Position names a place in the chain: a transaction (Height, Index), or the

@@ -15,6 +15,10 @@ var (
 	maxRecordTime = time.Unix(0, math.MaxInt64)
 )
 
+// recordVersionResults is the record version from which a record holds
+// the block's tx results; earlier records have none (version 0 on the wire).
+const recordVersionResults = 2
+
 // MarshalBlock encodes b as the stored record (the eventspb.Block message).
 // It refuses what UnmarshalBlock would refuse, so that nothing written is
 // unreadable. A zero Time, and the Unix epoch itself, are stored as 0, which
@@ -56,6 +60,10 @@ func UnmarshalBlock(data []byte) (*Block, error) {
 			}
 		}
 	}
+	if pb.RecordVersion >= recordVersionResults {
+		b.HasResults = true
+		b.Results = resultsFromProto(pb.Results)
+	}
 	if err := checkBlock(b); err != nil {
 		return nil, fmt.Errorf("decode block record: %w", err)
 	}
@@ -89,6 +97,10 @@ func toProto(b *Block) (*eventspb.Block, error) {
 			}
 		}
 	}
+	if b.HasResults {
+		pb.RecordVersion = recordVersionResults
+		pb.Results = resultsToProto(b.Results)
+	}
 	return pb, nil
 }
 
@@ -105,6 +117,14 @@ func checkBlock(b *Block) error {
 			return fmt.Errorf("height %d: tx %d has no asset id", b.Height, i)
 		case i > 0 && t.Index <= b.Txs[i-1].Index:
 			return fmt.Errorf("height %d: tx %d has index %d, not above the previous %d", b.Height, i, t.Index, b.Txs[i-1].Index)
+		}
+	}
+	if !b.HasResults && len(b.Results) > 0 {
+		return fmt.Errorf("height %d: %d results in a block said to lack them", b.Height, len(b.Results))
+	}
+	for i, r := range b.Results {
+		if i > 0 && r.Index <= b.Results[i-1].Index {
+			return fmt.Errorf("height %d: result %d has index %d, not above the previous %d", b.Height, i, r.Index, b.Results[i-1].Index)
 		}
 	}
 	return nil

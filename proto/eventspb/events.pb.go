@@ -34,6 +34,13 @@ type Block struct {
 	TimeUnixNano int64 `protobuf:"varint,3,opt,name=time_unix_nano,json=timeUnixNano,proto3" json:"time_unix_nano,omitempty"`
 	// txs are the transactions the application accepted, in block order.
 	Txs []Tx `protobuf:"bytes,4,rep,name=txs,proto3" json:"txs"`
+	// results are the application's results of every transaction of the
+	// block, rejected ones included, in block order; recorded from record
+	// version 2 on.
+	Results []TxResult `protobuf:"bytes,5,rep,name=results,proto3" json:"results"`
+	// record_version is 2 for records that hold results; records written
+	// before it existed read as 0 and are said to lack them.
+	RecordVersion uint32 `protobuf:"varint,6,opt,name=record_version,json=recordVersion,proto3" json:"record_version,omitempty"`
 }
 
 func (m *Block) Reset()         { *m = Block{} }
@@ -97,6 +104,233 @@ func (m *Block) GetTxs() []Tx {
 	return nil
 }
 
+func (m *Block) GetResults() []TxResult {
+	if m != nil {
+		return m.Results
+	}
+	return nil
+}
+
+func (m *Block) GetRecordVersion() uint32 {
+	if m != nil {
+		return m.RecordVersion
+	}
+	return 0
+}
+
+// TxResult is the application's result of one transaction, as
+// FinalizeBlock returned it.
+type TxResult struct {
+	// index is the position among all the block's transactions.
+	Index uint32 `protobuf:"varint,1,opt,name=index,proto3" json:"index,omitempty"`
+	// hash is CometBFT's tx hash, the SHA-256 of the transaction's bytes.
+	Hash      []byte `protobuf:"bytes,2,opt,name=hash,proto3" json:"hash,omitempty"`
+	Code      uint32 `protobuf:"varint,3,opt,name=code,proto3" json:"code,omitempty"`
+	Codespace string `protobuf:"bytes,4,opt,name=codespace,proto3" json:"codespace,omitempty"`
+	GasWanted int64  `protobuf:"varint,5,opt,name=gas_wanted,json=gasWanted,proto3" json:"gas_wanted,omitempty"`
+	GasUsed   int64  `protobuf:"varint,6,opt,name=gas_used,json=gasUsed,proto3" json:"gas_used,omitempty"`
+	// events are the transaction's ABCI events, in the order the
+	// application returned them.
+	Events []Event `protobuf:"bytes,7,rep,name=events,proto3" json:"events"`
+}
+
+func (m *TxResult) Reset()         { *m = TxResult{} }
+func (m *TxResult) String() string { return proto.CompactTextString(m) }
+func (*TxResult) ProtoMessage()    {}
+func (*TxResult) Descriptor() ([]byte, []int) {
+	return fileDescriptor_92ef208d93363445, []int{1}
+}
+func (m *TxResult) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *TxResult) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_TxResult.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *TxResult) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_TxResult.Merge(m, src)
+}
+func (m *TxResult) XXX_Size() int {
+	return m.Size()
+}
+func (m *TxResult) XXX_DiscardUnknown() {
+	xxx_messageInfo_TxResult.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_TxResult proto.InternalMessageInfo
+
+func (m *TxResult) GetIndex() uint32 {
+	if m != nil {
+		return m.Index
+	}
+	return 0
+}
+
+func (m *TxResult) GetHash() []byte {
+	if m != nil {
+		return m.Hash
+	}
+	return nil
+}
+
+func (m *TxResult) GetCode() uint32 {
+	if m != nil {
+		return m.Code
+	}
+	return 0
+}
+
+func (m *TxResult) GetCodespace() string {
+	if m != nil {
+		return m.Codespace
+	}
+	return ""
+}
+
+func (m *TxResult) GetGasWanted() int64 {
+	if m != nil {
+		return m.GasWanted
+	}
+	return 0
+}
+
+func (m *TxResult) GetGasUsed() int64 {
+	if m != nil {
+		return m.GasUsed
+	}
+	return 0
+}
+
+func (m *TxResult) GetEvents() []Event {
+	if m != nil {
+		return m.Events
+	}
+	return nil
+}
+
+// Event is one ABCI event.
+type Event struct {
+	Type       string      `protobuf:"bytes,1,opt,name=type,proto3" json:"type,omitempty"`
+	Attributes []Attribute `protobuf:"bytes,2,rep,name=attributes,proto3" json:"attributes"`
+}
+
+func (m *Event) Reset()         { *m = Event{} }
+func (m *Event) String() string { return proto.CompactTextString(m) }
+func (*Event) ProtoMessage()    {}
+func (*Event) Descriptor() ([]byte, []int) {
+	return fileDescriptor_92ef208d93363445, []int{2}
+}
+func (m *Event) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *Event) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_Event.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *Event) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_Event.Merge(m, src)
+}
+func (m *Event) XXX_Size() int {
+	return m.Size()
+}
+func (m *Event) XXX_DiscardUnknown() {
+	xxx_messageInfo_Event.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_Event proto.InternalMessageInfo
+
+func (m *Event) GetType() string {
+	if m != nil {
+		return m.Type
+	}
+	return ""
+}
+
+func (m *Event) GetAttributes() []Attribute {
+	if m != nil {
+		return m.Attributes
+	}
+	return nil
+}
+
+// Attribute is one key/value of an ABCI event; index says whether the
+// application asked CometBFT to index it.
+type Attribute struct {
+	Key   string `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Value string `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	Index bool   `protobuf:"varint,3,opt,name=index,proto3" json:"index,omitempty"`
+}
+
+func (m *Attribute) Reset()         { *m = Attribute{} }
+func (m *Attribute) String() string { return proto.CompactTextString(m) }
+func (*Attribute) ProtoMessage()    {}
+func (*Attribute) Descriptor() ([]byte, []int) {
+	return fileDescriptor_92ef208d93363445, []int{3}
+}
+func (m *Attribute) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *Attribute) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_Attribute.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *Attribute) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_Attribute.Merge(m, src)
+}
+func (m *Attribute) XXX_Size() int {
+	return m.Size()
+}
+func (m *Attribute) XXX_DiscardUnknown() {
+	xxx_messageInfo_Attribute.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_Attribute proto.InternalMessageInfo
+
+func (m *Attribute) GetKey() string {
+	if m != nil {
+		return m.Key
+	}
+	return ""
+}
+
+func (m *Attribute) GetValue() string {
+	if m != nil {
+		return m.Value
+	}
+	return ""
+}
+
+func (m *Attribute) GetIndex() bool {
+	if m != nil {
+		return m.Index
+	}
+	return false
+}
+
 // Tx is the event of one valid transaction.
 type Tx struct {
 	// index is the position among all the block's transactions, rejected ones
@@ -118,7 +352,7 @@ func (m *Tx) Reset()         { *m = Tx{} }
 func (m *Tx) String() string { return proto.CompactTextString(m) }
 func (*Tx) ProtoMessage()    {}
 func (*Tx) Descriptor() ([]byte, []int) {
-	return fileDescriptor_92ef208d93363445, []int{1}
+	return fileDescriptor_92ef208d93363445, []int{4}
 }
 func (m *Tx) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -191,6 +425,9 @@ func (m *Tx) GetOwnersBefore() []string {
 
 func init() {
 	proto.RegisterType((*Block)(nil), "cometstream.events.v1.Block")
+	proto.RegisterType((*TxResult)(nil), "cometstream.events.v1.TxResult")
+	proto.RegisterType((*Event)(nil), "cometstream.events.v1.Event")
+	proto.RegisterType((*Attribute)(nil), "cometstream.events.v1.Attribute")
 	proto.RegisterType((*Tx)(nil), "cometstream.events.v1.Tx")
 }
 
@@ -199,30 +436,43 @@ func init() {
 }
 
 var fileDescriptor_92ef208d93363445 = []byte{
-	// 356 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x6c, 0x91, 0xbd, 0x6e, 0xab, 0x30,
-	0x1c, 0xc5, 0x31, 0x90, 0xe8, 0xe2, 0x7c, 0x0c, 0x56, 0xee, 0x95, 0x6f, 0x5b, 0x11, 0x94, 0x76,
-	0x60, 0x02, 0xd1, 0xbe, 0x01, 0x5b, 0x15, 0xa9, 0x03, 0x4a, 0x97, 0x2e, 0x08, 0x82, 0x0b, 0x56,
-	0x12, 0x1b, 0x61, 0x27, 0x25, 0xef, 0xd0, 0xa1, 0xef, 0xd1, 0x17, 0xc9, 0x98, 0xb1, 0x53, 0x55,
-	0x25, 0x2f, 0x52, 0x61, 0x22, 0x35, 0x43, 0xb7, 0x73, 0x7e, 0x9c, 0x23, 0x1d, 0xfc, 0x87, 0x93,
-	0x39, 0x5f, 0x11, 0x29, 0x64, 0x45, 0x92, 0x95, 0x4f, 0x36, 0x84, 0x49, 0xe1, 0x6f, 0x82, 0x93,
-	0xf2, 0xca, 0x8a, 0x4b, 0x8e, 0xfe, 0x9e, 0x65, 0xbc, 0xd3, 0x97, 0x4d, 0x70, 0x31, 0xca, 0x79,
-	0xce, 0x55, 0xc2, 0x6f, 0x54, 0x1b, 0x9e, 0xbc, 0x02, 0xd8, 0x09, 0x97, 0x7c, 0xbe, 0x40, 0xff,
-	0x60, 0xb7, 0x20, 0x34, 0x2f, 0x24, 0x06, 0x0e, 0x70, 0x8d, 0xe8, 0xe4, 0x10, 0x82, 0x66, 0x91,
-	0x88, 0x02, 0xeb, 0x0e, 0x70, 0xfb, 0x91, 0xd2, 0xe8, 0x06, 0x0e, 0x25, 0x5d, 0x91, 0x78, 0xcd,
-	0x68, 0x1d, 0xb3, 0x84, 0x71, 0x6c, 0xa8, 0x4e, 0xbf, 0xa1, 0x8f, 0x8c, 0xd6, 0x0f, 0x09, 0xe3,
-	0x28, 0x80, 0x86, 0xac, 0x05, 0x36, 0x1d, 0xc3, 0xed, 0xdd, 0xfe, 0xf7, 0x7e, 0x9d, 0xe5, 0xcd,
-	0xea, 0xd0, 0xdc, 0x7d, 0x8e, 0xb5, 0xa8, 0xc9, 0x4e, 0xde, 0x01, 0xd4, 0x67, 0x35, 0x1a, 0xc1,
-	0x0e, 0x65, 0x19, 0xa9, 0xd5, 0x94, 0x41, 0xd4, 0x1a, 0x34, 0x84, 0x3a, 0xcd, 0xd4, 0x0e, 0x2b,
-	0xd2, 0x69, 0x86, 0x2e, 0xa1, 0x95, 0x08, 0x41, 0x64, 0x4c, 0x33, 0x81, 0x0d, 0xc7, 0x70, 0xad,
-	0xe8, 0x8f, 0x02, 0xf7, 0x99, 0x40, 0x57, 0xd0, 0xe2, 0x25, 0xa9, 0x12, 0x49, 0x39, 0xc3, 0xa6,
-	0xea, 0xfc, 0x00, 0x34, 0x86, 0xbd, 0x72, 0x9d, 0x2e, 0xe9, 0x3c, 0x5e, 0x90, 0xad, 0xc0, 0x1d,
-	0x55, 0x86, 0x2d, 0x9a, 0x92, 0xad, 0x40, 0xd7, 0x70, 0xc0, 0x5f, 0x18, 0xa9, 0x44, 0x9c, 0x92,
-	0x67, 0x5e, 0x11, 0xdc, 0x55, 0x91, 0x7e, 0x0b, 0x43, 0xc5, 0xc2, 0xe9, 0xee, 0x60, 0x83, 0xfd,
-	0xc1, 0x06, 0x5f, 0x07, 0x1b, 0xbc, 0x1d, 0x6d, 0x6d, 0x7f, 0xb4, 0xb5, 0x8f, 0xa3, 0xad, 0x3d,
-	0x05, 0x39, 0x95, 0xc5, 0x3a, 0x6d, 0xfe, 0xd9, 0x3f, 0x3f, 0xd9, 0xb9, 0x6e, 0x6f, 0xd1, 0xbe,
-	0x44, 0x99, 0xa6, 0x5d, 0xe5, 0xef, 0xbe, 0x03, 0x00, 0x00, 0xff, 0xff, 0xa4, 0xe7, 0x51, 0x4d,
-	0xe3, 0x01, 0x00, 0x00,
+	// 567 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x74, 0x53, 0xc1, 0x6e, 0xd3, 0x4a,
+	0x14, 0x8d, 0xe3, 0x24, 0x8d, 0x6f, 0x9b, 0xea, 0x69, 0xd4, 0x87, 0xa6, 0x50, 0x52, 0x2b, 0x80,
+	0xe4, 0x55, 0xa2, 0xc0, 0x8e, 0x0d, 0x22, 0x12, 0x48, 0x55, 0x25, 0x16, 0xa3, 0x16, 0x24, 0x36,
+	0xd6, 0xd8, 0xbe, 0x38, 0xa3, 0xa6, 0x1e, 0xcb, 0x33, 0x4e, 0x9d, 0xbf, 0xe0, 0x3f, 0xf8, 0x91,
+	0x2e, 0xbb, 0x64, 0x81, 0x10, 0x6a, 0x7f, 0x81, 0x0f, 0x40, 0x33, 0x76, 0xda, 0x2c, 0x9a, 0x55,
+	0xce, 0x3d, 0x73, 0xce, 0xf5, 0xdc, 0x73, 0x33, 0x30, 0x8a, 0xe5, 0x25, 0x6a, 0xa5, 0x0b, 0xe4,
+	0x97, 0x13, 0x5c, 0x62, 0xa6, 0xd5, 0x64, 0x39, 0x6d, 0xd0, 0x38, 0x2f, 0xa4, 0x96, 0xe4, 0xff,
+	0x0d, 0xcd, 0xb8, 0x39, 0x59, 0x4e, 0x9f, 0x1e, 0xa4, 0x32, 0x95, 0x56, 0x31, 0x31, 0xa8, 0x16,
+	0x8f, 0xfe, 0x3a, 0xd0, 0x9d, 0x2d, 0x64, 0x7c, 0x41, 0x9e, 0x40, 0x6f, 0x8e, 0x22, 0x9d, 0x6b,
+	0xea, 0xf8, 0x4e, 0xe0, 0xb2, 0xa6, 0x22, 0x04, 0x3a, 0x73, 0xae, 0xe6, 0xb4, 0xed, 0x3b, 0xc1,
+	0x1e, 0xb3, 0x98, 0xbc, 0x84, 0x7d, 0x2d, 0x2e, 0x31, 0x2c, 0x33, 0x51, 0x85, 0x19, 0xcf, 0x24,
+	0x75, 0xad, 0x67, 0xcf, 0xb0, 0xe7, 0x99, 0xa8, 0x3e, 0xf1, 0x4c, 0x92, 0x29, 0xb8, 0xba, 0x52,
+	0xb4, 0xe3, 0xbb, 0xc1, 0xee, 0xeb, 0xc3, 0xf1, 0xa3, 0xd7, 0x1a, 0x9f, 0x55, 0xb3, 0xce, 0xf5,
+	0xef, 0xe3, 0x16, 0x33, 0x5a, 0xf2, 0x0e, 0x76, 0x0a, 0x54, 0xe5, 0x42, 0x2b, 0xda, 0xb5, 0xb6,
+	0xe3, 0xad, 0x36, 0x66, 0x75, 0x8d, 0x79, 0xed, 0x22, 0xaf, 0x60, 0xbf, 0xc0, 0x58, 0x16, 0x49,
+	0xb8, 0xc4, 0x42, 0x09, 0x99, 0xd1, 0x9e, 0xef, 0x04, 0x03, 0x36, 0xa8, 0xd9, 0xcf, 0x35, 0x39,
+	0xfa, 0xe5, 0x40, 0x7f, 0xdd, 0x82, 0x1c, 0x40, 0x57, 0x64, 0x09, 0x56, 0x76, 0xf0, 0x01, 0xab,
+	0x8b, 0x47, 0xe7, 0x26, 0xd0, 0x89, 0x65, 0x82, 0x76, 0xda, 0x01, 0xb3, 0x98, 0x1c, 0x81, 0x67,
+	0x7e, 0x55, 0xce, 0x63, 0xa4, 0x1d, 0xdf, 0x09, 0x3c, 0xf6, 0x40, 0x90, 0xe7, 0x00, 0x29, 0x57,
+	0xe1, 0x15, 0xcf, 0x34, 0x26, 0xb4, 0x6b, 0x53, 0xf2, 0x52, 0xae, 0xbe, 0x58, 0x82, 0x1c, 0x42,
+	0xdf, 0x1c, 0x97, 0x0a, 0x13, 0x7b, 0x51, 0x97, 0xed, 0xa4, 0x5c, 0x9d, 0x2b, 0x4c, 0xc8, 0x5b,
+	0xe8, 0xd5, 0xe3, 0xd2, 0x1d, 0x9b, 0xc4, 0xd1, 0x96, 0x24, 0x3e, 0x18, 0xd4, 0xc4, 0xd0, 0x38,
+	0x46, 0x31, 0x74, 0x2d, 0x6d, 0x2e, 0xac, 0x57, 0x39, 0xda, 0xc9, 0x3c, 0x66, 0x31, 0xf9, 0x08,
+	0xc0, 0xb5, 0x2e, 0x44, 0x54, 0x6a, 0x54, 0xb4, 0x6d, 0x9b, 0xfb, 0x5b, 0x9a, 0xbf, 0x5f, 0x0b,
+	0x9b, 0x0f, 0x6c, 0x38, 0x47, 0x27, 0xe0, 0xdd, 0x1f, 0x93, 0xff, 0xc0, 0xbd, 0xc0, 0x55, 0xf3,
+	0x1d, 0x03, 0x4d, 0xaa, 0x4b, 0xbe, 0x28, 0xd1, 0x06, 0xe8, 0xb1, 0xba, 0x78, 0xc8, 0xda, 0x44,
+	0xd8, 0x6f, 0xb2, 0x1e, 0xfd, 0x70, 0xa0, 0x7d, 0x56, 0x6d, 0x59, 0xc4, 0x3e, 0xb4, 0x45, 0xd2,
+	0x74, 0x69, 0x8b, 0x84, 0x3c, 0x03, 0x8f, 0x2b, 0x85, 0x3a, 0x14, 0x89, 0xa2, 0xae, 0xef, 0x06,
+	0x1e, 0xeb, 0x5b, 0xe2, 0x24, 0x51, 0x66, 0x1b, 0x32, 0xc7, 0x82, 0x6b, 0xb3, 0xfa, 0x66, 0x1b,
+	0xf7, 0x04, 0x39, 0x86, 0xdd, 0xbc, 0x8c, 0x16, 0x22, 0x0e, 0x2f, 0x70, 0x55, 0xff, 0xc5, 0x3c,
+	0x06, 0x35, 0x75, 0x8a, 0x2b, 0x45, 0x5e, 0xc0, 0x40, 0x5e, 0x65, 0x58, 0xa8, 0x30, 0xc2, 0x6f,
+	0xb2, 0x40, 0xda, 0xb3, 0x92, 0xbd, 0x9a, 0x9c, 0x59, 0x6e, 0x76, 0x7a, 0x7d, 0x3b, 0x74, 0x6e,
+	0x6e, 0x87, 0xce, 0x9f, 0xdb, 0xa1, 0xf3, 0xfd, 0x6e, 0xd8, 0xba, 0xb9, 0x1b, 0xb6, 0x7e, 0xde,
+	0x0d, 0x5b, 0x5f, 0xa7, 0xa9, 0xd0, 0xf3, 0x32, 0x32, 0x61, 0x4e, 0x36, 0x5f, 0xea, 0x26, 0xae,
+	0x9f, 0x60, 0x1d, 0x71, 0x1e, 0x45, 0x3d, 0x5b, 0xbf, 0xf9, 0x17, 0x00, 0x00, 0xff, 0xff, 0x1d,
+	0x37, 0xbd, 0x88, 0xda, 0x03, 0x00, 0x00,
 }
 
 func (m *Block) Marshal() (dAtA []byte, err error) {
@@ -245,6 +495,25 @@ func (m *Block) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	_ = i
 	var l int
 	_ = l
+	if m.RecordVersion != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.RecordVersion))
+		i--
+		dAtA[i] = 0x30
+	}
+	if len(m.Results) > 0 {
+		for iNdEx := len(m.Results) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Results[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintEvents(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x2a
+		}
+	}
 	if len(m.Txs) > 0 {
 		for iNdEx := len(m.Txs) - 1; iNdEx >= 0; iNdEx-- {
 			{
@@ -275,6 +544,168 @@ func (m *Block) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 		i = encodeVarintEvents(dAtA, i, uint64(m.Height))
 		i--
 		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *TxResult) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *TxResult) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *TxResult) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Events) > 0 {
+		for iNdEx := len(m.Events) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Events[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintEvents(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x3a
+		}
+	}
+	if m.GasUsed != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.GasUsed))
+		i--
+		dAtA[i] = 0x30
+	}
+	if m.GasWanted != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.GasWanted))
+		i--
+		dAtA[i] = 0x28
+	}
+	if len(m.Codespace) > 0 {
+		i -= len(m.Codespace)
+		copy(dAtA[i:], m.Codespace)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Codespace)))
+		i--
+		dAtA[i] = 0x22
+	}
+	if m.Code != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Code))
+		i--
+		dAtA[i] = 0x18
+	}
+	if len(m.Hash) > 0 {
+		i -= len(m.Hash)
+		copy(dAtA[i:], m.Hash)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Hash)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.Index != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Index))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *Event) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *Event) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *Event) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Attributes) > 0 {
+		for iNdEx := len(m.Attributes) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Attributes[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintEvents(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x12
+		}
+	}
+	if len(m.Type) > 0 {
+		i -= len(m.Type)
+		copy(dAtA[i:], m.Type)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Type)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *Attribute) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *Attribute) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *Attribute) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Index {
+		i--
+		if m.Index {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x18
+	}
+	if len(m.Value) > 0 {
+		i -= len(m.Value)
+		copy(dAtA[i:], m.Value)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Value)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Key) > 0 {
+		i -= len(m.Key)
+		copy(dAtA[i:], m.Key)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Key)))
+		i--
+		dAtA[i] = 0xa
 	}
 	return len(dAtA) - i, nil
 }
@@ -380,6 +811,89 @@ func (m *Block) Size() (n int) {
 			l = e.Size()
 			n += 1 + l + sovEvents(uint64(l))
 		}
+	}
+	if len(m.Results) > 0 {
+		for _, e := range m.Results {
+			l = e.Size()
+			n += 1 + l + sovEvents(uint64(l))
+		}
+	}
+	if m.RecordVersion != 0 {
+		n += 1 + sovEvents(uint64(m.RecordVersion))
+	}
+	return n
+}
+
+func (m *TxResult) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Index != 0 {
+		n += 1 + sovEvents(uint64(m.Index))
+	}
+	l = len(m.Hash)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.Code != 0 {
+		n += 1 + sovEvents(uint64(m.Code))
+	}
+	l = len(m.Codespace)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.GasWanted != 0 {
+		n += 1 + sovEvents(uint64(m.GasWanted))
+	}
+	if m.GasUsed != 0 {
+		n += 1 + sovEvents(uint64(m.GasUsed))
+	}
+	if len(m.Events) > 0 {
+		for _, e := range m.Events {
+			l = e.Size()
+			n += 1 + l + sovEvents(uint64(l))
+		}
+	}
+	return n
+}
+
+func (m *Event) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Type)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if len(m.Attributes) > 0 {
+		for _, e := range m.Attributes {
+			l = e.Size()
+			n += 1 + l + sovEvents(uint64(l))
+		}
+	}
+	return n
+}
+
+func (m *Attribute) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Key)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.Value)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.Index {
+		n += 2
 	}
 	return n
 }
@@ -563,6 +1077,535 @@ func (m *Block) Unmarshal(dAtA []byte) error {
 				return err
 			}
 			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Results", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Results = append(m.Results, TxResult{})
+			if err := m.Results[len(m.Results)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RecordVersion", wireType)
+			}
+			m.RecordVersion = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.RecordVersion |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *TxResult) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: TxResult: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: TxResult: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Index", wireType)
+			}
+			m.Index = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Index |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Hash", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Hash = append(m.Hash[:0], dAtA[iNdEx:postIndex]...)
+			if m.Hash == nil {
+				m.Hash = []byte{}
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Code", wireType)
+			}
+			m.Code = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Code |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Codespace", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Codespace = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field GasWanted", wireType)
+			}
+			m.GasWanted = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.GasWanted |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field GasUsed", wireType)
+			}
+			m.GasUsed = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.GasUsed |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 7:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Events", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Events = append(m.Events, Event{})
+			if err := m.Events[len(m.Events)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *Event) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: Event: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: Event: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Type", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Type = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Attributes", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Attributes = append(m.Attributes, Attribute{})
+			if err := m.Attributes[len(m.Attributes)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *Attribute) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: Attribute: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: Attribute: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Key", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Key = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Value", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Value = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Index", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.Index = bool(v != 0)
 		default:
 			iNdEx = preIndex
 			skippy, err := skipEvents(dAtA[iNdEx:])
