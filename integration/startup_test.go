@@ -3,11 +3,13 @@ package integration_test
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -76,7 +78,9 @@ func TestStartWithoutValidatorKey(t *testing.T) {
 
 // TestStartOnADamagedEventLog flips one byte in a sealed segment, then in
 // a record of the newest one that a good record follows: each start fails
-// with the file and the offset, and the failed start changes no file. The
+// with the file and the offset, and the failed start changes no file. A
+// flipped byte in the newest segment's last record is repaired as a torn
+// write, and the height is written again: no history is lost. The
 // node's log is rewritten into small segments first, since a node's own
 // are 64 MiB.
 func TestStartOnADamagedEventLog(t *testing.T) {
@@ -128,13 +132,76 @@ func TestStartOnADamagedEventLog(t *testing.T) {
 			}
 		})
 	}
-	// Repaired by hand, the home starts again and goes on.
+	// Damage in the last record of the newest segment looks like a write
+	// torn by a crash: the start cuts it off and writes the height again
+	// from CometBFT's block store, so no height is lost.
+	_, last := storeBounds(t, dir)
+	want := storeBlock(t, dir, last)
+	b, err := os.ReadFile(newest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[lastRecordOffset(t, b)+recordHeader+1] ^= 0x01
+	if err := os.WriteFile(newest, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	n.startWithEnv(t)
-	h := n.height()
-	waitFor(t, "blocks after the repair", 2*time.Minute, func() bool { return n.height() > max(h, 20) })
+	waitFor(t, "blocks after the repair", 2*time.Minute, func() bool { return n.height() > last+2 })
 	if err := n.proc.stop(t, syscall.SIGTERM); err != nil {
 		t.Errorf("node exit: %v", err)
 	}
+	if logs := n.proc.logs.tail(1000); !strings.Contains(logs, "repaired the torn tail") {
+		t.Errorf("no repair logged:\n%s", logs)
+	}
+	oldest, newestHeight := storeBounds(t, dir)
+	if oldest != 1 || newestHeight <= last {
+		t.Errorf("event log holds %d-%d after the repair, want 1 to past %d", oldest, newestHeight, last)
+	}
+	if got := storeBlock(t, dir, last); got.Height != last || !bytes.Equal(got.Hash, want.Hash) {
+		t.Errorf("height %d after the repair: %d %X, want hash %X", last, got.Height, got.Hash, want.Hash)
+	}
+}
+
+// recordHeader is the segment record's length and checksum (events'
+// record format: 4-byte little-endian length, 4-byte CRC-32C, payload).
+const recordHeader = 8
+
+// lastRecordOffset walks a segment's records to the start of the last.
+func lastRecordOffset(t *testing.T, seg []byte) int {
+	t.Helper()
+	at := -1
+	for off := 0; off+recordHeader <= len(seg); {
+		at = off
+		off += recordHeader + int(binary.LittleEndian.Uint32(seg[off:]))
+	}
+	if at < 0 {
+		t.Fatal("segment holds no record")
+	}
+	return at
+}
+
+func storeBounds(t *testing.T, dir string) (int64, int64) {
+	t.Helper()
+	s, err := events.OpenSegmentStore(events.SegmentConfig{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	return s.Bounds()
+}
+
+func storeBlock(t *testing.T, dir string, h int64) *events.Block {
+	t.Helper()
+	s, err := events.OpenSegmentStore(events.SegmentConfig{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	b, err := s.Get(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 // resegment rewrites the event log in dir into segments of about size
