@@ -59,6 +59,38 @@ func TestHealthzRefusesOtherMethods(t *testing.T) {
 	}
 }
 
+// TestNotFoundMessages: every 404 of the node, on both ports, says "Not
+// found" the same way (Planetmint's word), never "not found" in one place
+// and "Not found" in another.
+func TestNotFoundMessages(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a node")
+	}
+	n := startNode(t, testConfig(t, t.TempDir()))
+	web := "http://" + n.WebAddr()
+	stream := "http://" + strings.TrimPrefix(n.cfg.Stream.AdvertisedURL, "ws://")
+	for _, url := range []string{
+		web + "/api/v1/transactions/" + strings.Repeat("0", 64),
+		web + "/api/v1/blocks/999999999",
+		web + "/api/v1/nothing-here",
+		stream + "/api/v1/streams/nothing-here",
+	} {
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var msg struct {
+			Message string `json:"message"`
+			Status  int    `json:"status"`
+		}
+		err = json.NewDecoder(io.LimitReader(resp.Body, 1<<16)).Decode(&msg)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound || err != nil || msg.Status != 404 || !strings.HasPrefix(msg.Message, "Not found: ") {
+			t.Errorf("GET %s: %d %+v (%v), want 404 with a message starting \"Not found: \"", url, resp.StatusCode, msg, err)
+		}
+	}
+}
+
 // TestLedgerDatabasePath: a new home keeps the ledger's database at
 // data/ledger.db; a home laid out by older versions
 // (data/ledger.db/ledger.db) is opened where it is, with its state.

@@ -83,7 +83,7 @@ func NewRootHandler(cfg RootConfig) (http.Handler, error) {
 		case "/api/v1", "/api/v1/":
 			doc = v1
 		default:
-			WriteError(w, http.StatusNotFound, "not found: "+r.URL.Path)
+			WriteError(w, http.StatusNotFound, "Not found: "+r.URL.Path)
 			return
 		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {

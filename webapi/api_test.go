@@ -313,7 +313,7 @@ func TestGetRoutes(t *testing.T) {
 		{"/api/v1/blocks/?transaction_id=" + e.create.ID, 200, []any{float64(1)}, ""},
 		{"/api/v1/blocks?transaction_id=" + strings.Repeat("1", 64), 200, []any{}, ""},
 		{"/api/v1/blocks", 400, nil, "transaction_id is required"},
-		{"/api/v1/nothing-here", 404, nil, "not found"},
+		{"/api/v1/nothing-here", 404, nil, "Not found: /api/v1/nothing-here"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {

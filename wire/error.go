@@ -21,7 +21,8 @@ func Gone(from, oldest int64) Error {
 	}
 }
 
-// NoStream is the message of the 404 for a path that is not a stream.
+// NoStream is the message of the 404 for a path that is not a stream. Every
+// 404 message of the node starts "Not found", as Planetmint's does.
 func NoStream(path string) string {
-	return fmt.Sprintf("no stream at %s; streams are %s and %s", path, PathTransactions, PathBlocks)
+	return fmt.Sprintf("Not found: no stream at %s; streams are %s and %s", path, PathTransactions, PathBlocks)
 }
