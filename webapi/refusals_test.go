@@ -115,6 +115,9 @@ func TestRefusalsAreJSON(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := rawDo(t, addr, tt.req)
 			checkError(t, r, tt.status, tt.want)
+			if got := r.header.Get("Access-Control-Allow-Origin"); got != "*" {
+				t.Errorf("Access-Control-Allow-Origin %q, want *", got)
+			}
 			if got := r.header.Get("Location"); got != "" {
 				t.Errorf("Location %q: a refusal, not a redirect", got)
 			}

@@ -183,7 +183,7 @@ func (g *guardedWriter) Unwrap() http.ResponseWriter { return g.ResponseWriter }
 func (s *Server) Start() error {
 	srv, err := httpserve.Start(s.cfg.Addr, s, httpserve.Options{
 		ReadTimeout: s.cfg.ReadTimeout, WriteTimeout: s.cfg.WriteTimeout, IdleTimeout: 2 * time.Minute,
-		TLS: s.cfg.TLS, Logger: s.logger,
+		TLS: s.cfg.TLS, Logger: s.logger, AnyOrigin: true,
 	})
 	if err != nil {
 		return fmt.Errorf("web api: %w", err)

@@ -29,6 +29,9 @@ type Options struct {
 	// header): their handler bounds the query itself, as the streams'
 	// filters do (1,024 values each).
 	LongTarget func(*http.Request) bool
+	// AnyOrigin puts Access-Control-Allow-Origin: * on the size
+	// refusals too, for a handler that puts it on every answer.
+	AnyOrigin bool
 }
 
 // Server is a running HTTP server.
@@ -52,7 +55,7 @@ func Start(addr string, h http.Handler, o Options) (*Server, error) {
 	}
 	s := &Server{
 		srv: &http.Server{
-			Handler:           limits(h, o.LongTarget),
+			Handler:           limits(h, o),
 			ReadHeaderTimeout: o.ReadTimeout,
 			ReadTimeout:       o.ReadTimeout,
 			WriteTimeout:      o.WriteTimeout,

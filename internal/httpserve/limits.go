@@ -28,14 +28,17 @@ const (
 
 // limits answers requests over MaxHeaderBytes or MaxTargetBytes with the
 // JSON error body every endpoint uses, and a connection close.
-func limits(h http.Handler, longTarget func(*http.Request) bool) http.Handler {
+func limits(h http.Handler, o Options) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if o.AnyOrigin {
+			w.Header().Set("Access-Control-Allow-Origin", "*")
+		}
 		if n := headerBytes(r); n > MaxHeaderBytes {
 			refuse(w, http.StatusRequestHeaderFieldsTooLarge,
 				fmt.Sprintf("request header fields take %d bytes; at most %d", n, MaxHeaderBytes))
 			return
 		}
-		if n := len(r.RequestURI); n > MaxTargetBytes && (longTarget == nil || !longTarget(r)) {
+		if n := len(r.RequestURI); n > MaxTargetBytes && (o.LongTarget == nil || !o.LongTarget(r)) {
 			refuse(w, http.StatusRequestURITooLong, fmt.Sprintf("request target of %d bytes; at most %d", n, MaxTargetBytes))
 			return
 		}
