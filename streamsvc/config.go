@@ -30,8 +30,9 @@ type Config struct {
 	// PongTimeout is how long a subscriber may stay silent past a ping
 	// before it is dropped. Defaults to 10s.
 	PongTimeout time.Duration
-	// ReadLimit is the largest client message read (and discarded); a larger
-	// one closes the connection with 1009. Defaults to 64 KiB.
+	// ReadLimit is the largest client message read (and discarded),
+	// counted after inflating when it is compressed; a larger one closes
+	// the connection with 1009. Defaults to 64 KiB.
 	ReadLimit int64
 	// HandshakeTimeout bounds the HTTP request and upgrade. Defaults to 10s.
 	HandshakeTimeout time.Duration
