@@ -18,7 +18,7 @@ const (
 
 // IsStreamPath reports whether path is one of the streams.
 func IsStreamPath(path string) bool {
-	return path == PathTransactions || path == PathBlocks
+	return path == PathTransactions || path == PathBlocks || path == PathTxResults
 }
 
 // Query parameters of the streams.
@@ -33,7 +33,7 @@ const (
 // may have before it is parsed (each is given once, so more than these
 // is an error anyway; the slack lets ParseQuery name the repeated or
 // unknown one).
-var knownParams = []string{ParamFromHeight, ParamAssetID, ParamPublicKey, ParamOperation}
+var knownParams = []string{ParamFromHeight, ParamAssetID, ParamPublicKey, ParamOperation, ParamQuery}
 
 const maxParams = 16
 
@@ -55,11 +55,14 @@ type Query struct {
 	AssetIDs   []string
 	PublicKeys []string
 	Operations []string
+	// Events is tx_results' filter, a query in CometBFT's event query
+	// language; "" means no filter.
+	Events string
 }
 
 // Filtered reports whether any filter is set.
 func (q Query) Filtered() bool {
-	return len(q.AssetIDs) > 0 || len(q.PublicKeys) > 0 || len(q.Operations) > 0
+	return len(q.AssetIDs) > 0 || len(q.PublicKeys) > 0 || len(q.Operations) > 0 || q.Events != ""
 }
 
 // Encode is the query string for q, without the "?": from_height, then
@@ -81,6 +84,9 @@ func (q Query) Encode() string {
 			esc[i] = url.QueryEscape(v)
 		}
 		parts = append(parts, f.name+"="+strings.Join(esc, ","))
+	}
+	if q.Events != "" {
+		parts = append(parts, ParamQuery+"="+url.QueryEscape(q.Events))
 	}
 	return strings.Join(parts, "&")
 }
@@ -114,8 +120,8 @@ func ParseQuery(path, rawQuery string) (Query, error) {
 	// of 1,024 asset ids is 66 KiB): a query of a million '&' must not
 	// become a million map entries first.
 	if n := strings.Count(rawQuery, "&") + strings.Count(rawQuery, ";") + 1; n > maxParams {
-		return Query{}, fmt.Errorf("query has %d parameters; streams take at most %d: %s, %s, %s, %s", n, len(knownParams),
-			ParamFromHeight, ParamAssetID, ParamPublicKey, ParamOperation)
+		return Query{}, fmt.Errorf("query has %d parameters; streams take at most %d: %s", n, len(knownParams),
+			strings.Join(knownParams, ", "))
 	}
 	values, err := url.ParseQuery(rawQuery)
 	if err != nil {
@@ -155,9 +161,16 @@ func ParseQuery(path, rawQuery string) (Query, error) {
 			default:
 				q.Operations = list
 			}
+		case ParamQuery:
+			if path != PathTxResults {
+				return Query{}, fmt.Errorf("%s applies to %s only", name, PathTxResults)
+			}
+			if _, err := ParseEventQuery(v); err != nil {
+				return Query{}, err
+			}
+			q.Events = v
 		default:
-			return Query{}, fmt.Errorf("unknown parameter %q; known: %s, %s, %s, %s", name,
-				ParamFromHeight, ParamAssetID, ParamPublicKey, ParamOperation)
+			return Query{}, fmt.Errorf("unknown parameter %q; known: %s", name, strings.Join(knownParams, ", "))
 		}
 	}
 	return q, nil

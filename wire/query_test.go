@@ -2,6 +2,7 @@ package wire_test
 
 import (
 	"fmt"
+	"net/url"
 	"runtime"
 	"strings"
 	"testing"
@@ -18,8 +19,10 @@ var (
 	bob    = "Gm5iDmyc9sYqJgaT5EqJhTBtHxmM4dHhHsNQSk2wcN8m"
 )
 
+const recipientQuery = "tm.event='Tx' AND transfer.recipient='cosmos1qy352eufqy352eufqy352eufqy35qqqptw34ca'"
+
 func TestParseQuery(t *testing.T) {
-	tx, blocks := wire.PathTransactions, wire.PathBlocks
+	tx, blocks, res := wire.PathTransactions, wire.PathBlocks, wire.PathTxResults
 	tests := []struct {
 		name    string
 		path    string
@@ -66,6 +69,18 @@ func TestParseQuery(t *testing.T) {
 		{"too many values", tx, "operation=" + strings.Repeat("CREATE,", wire.MaxFilterValues) + "CREATE", wire.Query{}, "at most"},
 		{"bad escape", tx, "operation=%zz", wire.Query{}, "malformed query string"},
 		{"semicolon", tx, "from_height=1;operation=CREATE", wire.Query{}, "malformed query string"},
+
+		{"event query", res, "from_height=2&query=" + url.QueryEscape(recipientQuery), wire.Query{FromHeight: 2, Events: recipientQuery}, ""},
+		{"event query with every operator", res, "query=" + url.QueryEscape("tx.height>=5 AND tx.height<10 AND a.b CONTAINS 'x' AND c.d EXISTS AND e.f=3.5"),
+			wire.Query{Events: "tx.height>=5 AND tx.height<10 AND a.b CONTAINS 'x' AND c.d EXISTS AND e.f=3.5"}, ""},
+		{"event query malformed, with its offset", res, "query=" + url.QueryEscape("tm.event='Tx' AND"), wire.Query{}, "query: offset"},
+		{"event query unquoted value", res, "query=" + url.QueryEscape("transfer.recipient=cosmos1x"), wire.Query{}, "query: offset"},
+		{"event query empty", res, "query=", wire.Query{}, "query is empty"},
+		{"event query too long", res, "query=" + url.QueryEscape("a.b='"+strings.Repeat("x", wire.MaxEventQueryBytes)+"'"), wire.Query{}, "bytes; at most"},
+		{"event query too many conditions", res, "query=" + url.QueryEscape(strings.Repeat("a.b EXISTS AND ", wire.MaxEventQueryConditions)+"a.b EXISTS"),
+			wire.Query{}, "conditions; at most"},
+		{"event query on valid_transactions", tx, "query=" + url.QueryEscape(recipientQuery), wire.Query{}, "applies to " + res + " only"},
+		{"asset filter on tx_results", res, "asset_id=" + assetA, wire.Query{}, "applies to " + tx + " only"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -103,6 +118,7 @@ func TestQueryEncodeRoundTrip(t *testing.T) {
 			FromHeight: 3, Operations: []string{"TRANSFER"}, PublicKeys: []string{alice, bob}, AssetIDs: []string{assetA},
 		}, "from_height=3&asset_id=" + assetA + "&public_key=" + alice + "," + bob + "&operation=TRANSFER"},
 		{"duplicates", wire.Query{Operations: []string{"CREATE", "CREATE"}}, "operation=CREATE,CREATE"},
+		{"event query, escaped", wire.Query{FromHeight: 1, Events: "a.b='x&y' AND c.d>=2"}, "from_height=1&query=a.b%3D%27x%26y%27+AND+c.d%3E%3D2"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -110,7 +126,11 @@ func TestQueryEncodeRoundTrip(t *testing.T) {
 			if enc != tt.want {
 				t.Errorf("Encode = %q, want %q", enc, tt.want)
 			}
-			got, err := wire.ParseQuery(wire.PathTransactions, enc)
+			path := wire.PathTransactions
+			if tt.q.Events != "" {
+				path = wire.PathTxResults
+			}
+			got, err := wire.ParseQuery(path, enc)
 			if err != nil {
 				t.Fatalf("ParseQuery(%q): %v", enc, err)
 			}
@@ -180,7 +200,7 @@ func TestParseQueryCountsFirst(t *testing.T) {
 		name, raw, wantErr string
 	}{
 		{"a million commas", "operation=" + strings.Repeat(",", 1e6), "operation lists 1000001 values; at most 1024"},
-		{"a hundred thousand parameters", params.String(), "query has 100001 parameters; streams take at most 4"},
+		{"a hundred thousand parameters", params.String(), "query has 100001 parameters; streams take at most 5"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
