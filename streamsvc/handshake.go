@@ -111,6 +111,8 @@ func (s *Server) refuse(w http.ResponseWriter, ref *refusal) {
 	case http.StatusMethodNotAllowed:
 		w.Header().Set("Allow", http.MethodGet)
 	case http.StatusUpgradeRequired:
+		// RFC 9110 15.5.22 asks a 426 for the protocol to upgrade to.
+		w.Header().Set("Upgrade", "websocket")
 		w.Header().Set("Sec-WebSocket-Version", websocketVersion)
 	case http.StatusUnauthorized:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="cometstream"`)

@@ -126,6 +126,9 @@ func TestHandshakeDetails(t *testing.T) {
 			if got := resp.Header.Get("Sec-WebSocket-Version"); got != tt.wantVersion {
 				t.Errorf("Sec-WebSocket-Version %q, want %q", got, tt.wantVersion)
 			}
+			if got := resp.Header.Get("Upgrade"); tt.want == http.StatusUpgradeRequired && got != "websocket" {
+				t.Errorf("426 with Upgrade %q, want websocket", got)
+			}
 		})
 	}
 	// The same request with version 13 over HTTP/1.1 is upgraded.
