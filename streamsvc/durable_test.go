@@ -25,7 +25,7 @@ func TestSlowReaderCatchesUpFromDisk(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer log.Close()
-	srv, err := streamsvc.New(streamsvc.Config{Log: log, WriteTimeout: 5 * time.Minute, MaxLagHeights: 1 << 20})
+	srv, err := streamsvc.New(stallConfig(streamsvc.Config{Log: log, WriteTimeout: 5 * time.Minute, MaxLagHeights: 1 << 20}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -155,7 +155,7 @@ func TestNextHeightHeader(t *testing.T) {
 // behind while its writer is stuck; once it writes again it is closed with
 // 1008 and the height to resume from.
 func TestLiveSubscriberTooFarBehind(t *testing.T) {
-	cfg := streamsvc.Config{WriteTimeout: 5 * time.Minute, MaxBatchBytes: 1, MaxLagHeights: 3}
+	cfg := stallConfig(streamsvc.Config{WriteTimeout: 5 * time.Minute, MaxBatchBytes: 1, MaxLagHeights: 3})
 	ts := startServer(t, cfg, serverOptions{firstSendBuffer: socketBuffer})
 	release := make(chan struct{})
 	slow := dial(t, ts.url+streamsvc.PathBlocks, dialOptions{recvBuffer: socketBuffer, holdAfter: 1, holdInside: true, release: release})
