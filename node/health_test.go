@@ -23,6 +23,7 @@ type healthDoc struct {
 	Reason         string  `json:"reason"`
 	CometBFTHeight int64   `json:"cometbft_height"`
 	CatchingUp     bool    `json:"catching_up"`
+	PeerHeight     int64   `json:"peer_height"`
 	SinceCommit    float64 `json:"seconds_since_commit"`
 }
 
@@ -110,7 +111,8 @@ func TestHealthOfAHaltedChain(t *testing.T) {
 	}
 	n0 := nodes[0]
 	live := waitHealth(t, n0, "a live chain", nil, func(code int, h healthDoc) bool {
-		return code == 200 && h.Status == "ok" && h.CometBFTHeight >= 3
+		// peer_height: the consensus reactor's view of the other validator.
+		return code == 200 && h.Status == "ok" && h.CometBFTHeight >= 3 && h.PeerHeight >= 1
 	})
 	if live.CatchingUp || live.Reason != "" {
 		t.Errorf("live /healthz %+v", live)
