@@ -69,9 +69,12 @@ func TestCommitPostsAnswerFromTheFeed(t *testing.T) {
 				Status  int    `json:"status"`
 			}
 			_ = json.Unmarshal(answers[lost].body, &e)
-			want := fmt.Sprintf("(DoubleSpend, code %d): ", ledger.CodeDoubleSpend)
-			if answers[lost].status != http.StatusBadRequest || e.Status != 400 || !strings.Contains(e.Message, want) || !strings.Contains(e.Message, "(earlier in this block)") {
-				t.Errorf("the losing TRANSFER got %d %s, want 400 with %q from its block", answers[lost].status, answers[lost].body, want)
+			// The exception name of the block's code, then the block's
+			// reason.
+			want := "Invalid transaction (" + ledger.CodeName(ledger.CodeDoubleSpend)
+			_, reason, _ := strings.Cut(e.Message, "): ")
+			if answers[lost].status != http.StatusBadRequest || e.Status != 400 || !strings.HasPrefix(e.Message, want) || reason == "" {
+				t.Errorf("the losing TRANSFER got %d %s, want 400 with %q and the block's message", answers[lost].status, answers[lost].body, want)
 			}
 			winner := []*txbuild.Signed{toBob, toCarol}[won]
 			if got, want := api.height(t, winner.ID), n.txHeight(t, winner.Raw); got != want {

@@ -14,16 +14,24 @@ import (
 )
 
 // CommitFeed is the committed-block feed that mode=commit waits on: in a
-// node, the event log's wake-ups (or the ledger's, with the stream off)
-// and CometBFT's stored blocks and results. Its reads run on the
-// CommitWaiter's one goroutine, never on consensus's.
+// node, the event log (its blocks keep every transaction's hash and
+// result), or with the stream off the ledger's commits and CometBFT's
+// stored blocks and results. Its reads run on the CommitWaiter's one
+// goroutine, never on consensus's.
 type CommitFeed interface {
 	// Committed returns the newest committed height the feed has (0
 	// before the first) and a channel closed once a newer one is there.
 	Committed() (height int64, next <-chan struct{})
-	// Block returns the transactions of committed height h and their
-	// FinalizeBlock results, results[i] being txs[i]'s.
-	Block(h int64) (txs [][]byte, results []*abcitypes.ExecTxResult, err error)
+	// Block returns every transaction of committed height h, refused
+	// ones included, with its FinalizeBlock result.
+	Block(h int64) ([]CommittedTx, error)
+}
+
+// CommittedTx is one transaction of a committed block.
+type CommittedTx struct {
+	// Hash is CometBFT's tx hash, the SHA-256 of the transaction.
+	Hash   [sha256.Size]byte
+	Result abcitypes.ExecTxResult
 }
 
 // CommitWaiterConfig configures a CommitWaiter.
@@ -242,7 +250,7 @@ func (c *CommitWaiter) answer(h int64) {
 	if c.Waiting() == 0 {
 		return
 	}
-	txs, results, err := c.cfg.Feed.Block(h)
+	txs, err := c.cfg.Feed.Block(h)
 	if err != nil {
 		// Its waiters time out (504: the transaction may be committed).
 		c.log.Error("reading a committed block for the commit waiters failed", "height", h, "error", err)
@@ -250,20 +258,15 @@ func (c *CommitWaiter) answer(h int64) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for i, tx := range txs {
-		key := sha256.Sum256(tx)
-		ws := c.waiters[key]
+	for _, tx := range txs {
+		ws := c.waiters[tx.Hash]
 		if len(ws) == 0 {
 			continue
 		}
-		r := commitResult{height: h, res: abcitypes.ExecTxResult{Code: 1, Log: "no result stored for the transaction"}}
-		if i < len(results) && results[i] != nil {
-			r.res = *results[i]
-		}
 		for _, w := range ws {
-			w.result <- r
+			w.result <- commitResult{height: h, res: tx.Result}
 		}
-		delete(c.waiters, key)
+		delete(c.waiters, tx.Hash)
 		c.count -= len(ws)
 	}
 }

@@ -3,6 +3,7 @@ package webapi_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"net/http"
 	"sync"
@@ -22,15 +23,14 @@ import (
 
 // fakeFeed is a chain the test commits blocks on by hand.
 type fakeFeed struct {
-	mu      sync.Mutex
-	height  int64
-	next    chan struct{}
-	blocks  map[int64][][]byte
-	results map[int64][]*abcitypes.ExecTxResult
+	mu     sync.Mutex
+	height int64
+	next   chan struct{}
+	blocks map[int64][]webapi.CommittedTx
 }
 
 func newFakeFeed() *fakeFeed {
-	return &fakeFeed{next: make(chan struct{}), blocks: map[int64][][]byte{}, results: map[int64][]*abcitypes.ExecTxResult{}}
+	return &fakeFeed{next: make(chan struct{}), blocks: map[int64][]webapi.CommittedTx{}}
 }
 
 func (f *fakeFeed) Committed() (int64, <-chan struct{}) {
@@ -39,13 +39,13 @@ func (f *fakeFeed) Committed() (int64, <-chan struct{}) {
 	return f.height, f.next
 }
 
-func (f *fakeFeed) Block(h int64) ([][]byte, []*abcitypes.ExecTxResult, error) {
+func (f *fakeFeed) Block(h int64) ([]webapi.CommittedTx, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if h > f.height {
-		return nil, nil, errors.New("not committed")
+		return nil, errors.New("not committed")
 	}
-	return f.blocks[h], f.results[h], nil
+	return f.blocks[h], nil
 }
 
 // commit appends a block of txs whose codes are codes (all 0 when nil).
@@ -53,15 +53,14 @@ func (f *fakeFeed) commit(txs [][]byte, codes ...uint32) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.height++
-	f.blocks[f.height] = txs
-	res := make([]*abcitypes.ExecTxResult, len(txs))
-	for i := range txs {
-		res[i] = &abcitypes.ExecTxResult{}
+	blk := make([]webapi.CommittedTx, len(txs))
+	for i, tx := range txs {
+		blk[i].Hash = sha256.Sum256(tx)
 		if i < len(codes) {
-			res[i] = &abcitypes.ExecTxResult{Code: codes[i], Log: "refused in its block"}
+			blk[i].Result = abcitypes.ExecTxResult{Code: codes[i], Log: "refused in its block"}
 		}
 	}
-	f.results[f.height] = res
+	f.blocks[f.height] = blk
 	close(f.next)
 	f.next = make(chan struct{})
 }
