@@ -194,6 +194,7 @@ func (n *Node) Stop(ctx context.Context) error {
 }
 
 func (n *Node) closeResources() {
+	n.stopCometServices()
 	n.dbs.closeAll()
 	if n.ledger != nil {
 		if err := n.ledger.Close(); err != nil {
@@ -202,6 +203,23 @@ func (n *Node) closeResources() {
 	}
 	if n.stream != nil {
 		_ = n.stream.Close(context.Background())
+	}
+}
+
+// stopCometServices stops what CometBFT's NewNode starts before its Start
+// (the event bus, whose end also ends the indexer's routine, and the
+// application connections), which its Stop leaves running when Start was
+// never called, and in part even when it was. Stopping one already
+// stopped only returns an error, of no interest here.
+func (n *Node) stopCometServices() {
+	if n.comet == nil || n.comet.IsRunning() {
+		return
+	}
+	if bus := n.comet.EventBus(); bus != nil && bus.IsRunning() {
+		_ = bus.Stop()
+	}
+	if app := n.comet.ProxyApp(); app != nil && app.IsRunning() {
+		_ = app.Stop()
 	}
 }
 
