@@ -19,6 +19,8 @@ import (
 type frames struct {
 	data []byte
 	ends []int
+	// events[i] are the query events of the i-th message (tx_results only).
+	events []map[string][]string
 }
 
 // frame returns the i-th event's frame.

@@ -1,6 +1,8 @@
 package streamsvc
 
 import (
+	"github.com/cometbft/cometbft/libs/pubsub/query"
+
 	"github.com/cometstream/cometstream/events"
 	"github.com/cometstream/cometstream/wire"
 )
@@ -12,6 +14,7 @@ const (
 	ParamAssetID    = wire.ParamAssetID
 	ParamPublicKey  = wire.ParamPublicKey
 	ParamOperation  = wire.ParamOperation
+	ParamQuery      = wire.ParamQuery
 )
 
 // Query is a subscription's parsed parameters.
@@ -23,11 +26,25 @@ type Query struct {
 	AssetIDs   map[string]struct{}
 	PublicKeys map[string]struct{}
 	Operations map[string]struct{}
+	// Events is tx_results' filter, compiled by CometBFT's query package;
+	// nil: no filter.
+	Events *query.Query
 }
 
 // Filtered reports whether any filter is set.
 func (q *Query) Filtered() bool {
-	return q.AssetIDs != nil || q.PublicKeys != nil || q.Operations != nil
+	return q.AssetIDs != nil || q.PublicKeys != nil || q.Operations != nil || q.Events != nil
+}
+
+// matchFrame reports whether the i-th message of b's frames f passes the
+// filters: on tx_results the event query against the message's events,
+// on valid_transactions Match of the i-th transaction.
+func (q *Query) matchFrame(b *events.Block, f *frames, i int) bool {
+	if f.events != nil {
+		ok, _ := q.Events.Matches(f.events[i]) // never fails (CometBFT's doc); a nil query matches all
+		return ok
+	}
+	return q.Match(&b.Txs[i])
 }
 
 // Match reports whether tx passes every filter. Its cost depends on the
@@ -65,12 +82,18 @@ func ParseQuery(path, rawQuery string) (Query, error) {
 	if err != nil {
 		return Query{}, err
 	}
-	return Query{
+	q := Query{
 		FromHeight: wq.FromHeight,
 		AssetIDs:   toSet(wq.AssetIDs),
 		PublicKeys: toSet(wq.PublicKeys),
 		Operations: toSet(wq.Operations),
-	}, nil
+	}
+	if wq.Events != "" {
+		if q.Events, err = wire.ParseEventQuery(wq.Events); err != nil {
+			return Query{}, err
+		}
+	}
+	return q, nil
 }
 
 func toSet(list []string) map[string]struct{} {

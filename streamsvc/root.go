@@ -111,6 +111,7 @@ func apiV1(cfg RootConfig, prefix string) map[string]any {
 		base := strings.TrimSuffix(cfg.AdvertisedURL, "/")
 		doc["streams"] = base + PathTransactions
 		doc["streamedblocks"] = base + PathBlocks
+		doc["streamedtxresults"] = base + PathTxResults
 	}
 	return doc
 }

@@ -91,6 +91,10 @@ func servedOnly(m map[string]any) map[string]any {
 	for _, k := range unserved {
 		delete(out, k)
 	}
+	// Our extension: the tx_results stream, next to Planetmint's two.
+	if s, ok := out["streamedblocks"].(string); ok {
+		out["streamedtxresults"] = strings.TrimSuffix(s, "valid_blocks") + "tx_results"
+	}
 	return out
 }
 
@@ -172,20 +176,24 @@ func TestRootAdvertisedURL(t *testing.T) {
 		want       map[string]any // streams keys of /api/v1/
 	}{
 		{"default", "ws://localhost:9985", map[string]any{
-			"streams":        "ws://localhost:9985/api/v1/streams/valid_transactions",
-			"streamedblocks": "ws://localhost:9985/api/v1/streams/valid_blocks",
+			"streams":           "ws://localhost:9985/api/v1/streams/valid_transactions",
+			"streamedblocks":    "ws://localhost:9985/api/v1/streams/valid_blocks",
+			"streamedtxresults": "ws://localhost:9985/api/v1/streams/tx_results",
 		}},
 		{"trailing slash", "ws://localhost:9985/", map[string]any{
-			"streams":        "ws://localhost:9985/api/v1/streams/valid_transactions",
-			"streamedblocks": "ws://localhost:9985/api/v1/streams/valid_blocks",
+			"streams":           "ws://localhost:9985/api/v1/streams/valid_transactions",
+			"streamedblocks":    "ws://localhost:9985/api/v1/streams/valid_blocks",
+			"streamedtxresults": "ws://localhost:9985/api/v1/streams/tx_results",
 		}},
 		{"wss default port", "wss://stream.example.com", map[string]any{
-			"streams":        "wss://stream.example.com/api/v1/streams/valid_transactions",
-			"streamedblocks": "wss://stream.example.com/api/v1/streams/valid_blocks",
+			"streams":           "wss://stream.example.com/api/v1/streams/valid_transactions",
+			"streamedblocks":    "wss://stream.example.com/api/v1/streams/valid_blocks",
+			"streamedtxresults": "wss://stream.example.com/api/v1/streams/tx_results",
 		}},
 		{"IPv6", "ws://[2001:db8::1]:9985", map[string]any{
-			"streams":        "ws://[2001:db8::1]:9985/api/v1/streams/valid_transactions",
-			"streamedblocks": "ws://[2001:db8::1]:9985/api/v1/streams/valid_blocks",
+			"streams":           "ws://[2001:db8::1]:9985/api/v1/streams/valid_transactions",
+			"streamedblocks":    "ws://[2001:db8::1]:9985/api/v1/streams/valid_blocks",
+			"streamedtxresults": "ws://[2001:db8::1]:9985/api/v1/streams/tx_results",
 		}},
 		{"stream disabled", "", map[string]any{}},
 	}
@@ -197,7 +205,7 @@ func TestRootAdvertisedURL(t *testing.T) {
 			rootV1, _ := root["api"].(map[string]any)["v1"].(map[string]any)
 			for name, doc := range map[string]map[string]any{"/api/v1/": v1, "/ api.v1": rootV1} {
 				got := map[string]any{}
-				for _, k := range []string{"streams", "streamedblocks"} {
+				for _, k := range []string{"streams", "streamedblocks", "streamedtxresults"} {
 					if v, ok := doc[k]; ok {
 						got[k] = v
 					}

@@ -61,6 +61,7 @@ func New(cfg Config) (*Server, error) {
 		streams: map[string]streamCaches{
 			PathTransactions: newStreamCaches(encodeTxs),
 			PathBlocks:       newStreamCaches(encodeBlock),
+			PathTxResults:    newStreamCaches(encodeTxResults),
 		},
 		admit:   newAdmission(cfg.MaxConnections, cfg.MaxConnectionsPerIP),
 		metrics: cfg.Metrics,

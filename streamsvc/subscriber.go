@@ -161,8 +161,8 @@ func (s *subscriber) gather() (size, msgs int, more bool, err error) {
 			}
 			continue
 		}
-		for i := range b.Txs {
-			if s.query.Match(&b.Txs[i]) {
+		for i := range f.ends {
+			if s.query.matchFrame(b, &f, i) {
 				fr := f.frame(i)
 				s.batch = append(s.batch, fr)
 				size += len(fr)
