@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -61,6 +62,22 @@ func TestStartOnARunningHome(t *testing.T) {
 	if err := n.proc.stop(t, syscall.SIGTERM); err != nil {
 		t.Errorf("first node exit: %v", err)
 	}
+}
+
+// TestStartOnAPortInUse: an address another process listens on is named,
+// with a hint, and the start exits 1.
+func TestStartOnAPortInUse(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs node processes")
+	}
+	n := newBinaryNode(t)
+	web := n.flags[slices.Index(n.flags, "--webapi.laddr")+1]
+	ln, err := net.Listen("tcp", web)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	n.startFails(t, web+": bind: address already in use", "another process listens there")
 }
 
 // TestStartWithoutValidatorKey: a missing priv_validator_key.json is named.

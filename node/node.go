@@ -148,8 +148,18 @@ func (n *Node) setupStream() (abcitypes.Application, error) {
 	return n.stream.Wrap(n.ledger)
 }
 
-// Start starts the stream service, the Web API, then CometBFT.
+// Start starts the stream service, the Web API, then CometBFT. An error
+// carries a hint when its cause is known (an address in use).
 func (n *Node) Start() error {
+	if err := n.start(); err != nil {
+		return withHint(n.cfg.Home, err)
+	}
+	n.logger.Info("node started", "version", Version, "cometbft", version.TMCoreSemVer,
+		"rpc", n.cfg.Comet.RPC.ListenAddress, "web_api", n.WebAddr(), "stream", n.StreamAddr())
+	return nil
+}
+
+func (n *Node) start() error {
 	if n.stream != nil {
 		blocks, err := cometstream.NodeBlocks(n.comet)
 		if err != nil {
@@ -166,8 +176,6 @@ func (n *Node) Start() error {
 	if err := n.comet.Start(); err != nil {
 		return fmt.Errorf("start CometBFT: %w", err)
 	}
-	n.logger.Info("node started", "version", Version, "cometbft", version.TMCoreSemVer,
-		"rpc", n.cfg.Comet.RPC.ListenAddress, "web_api", n.WebAddr(), "stream", n.StreamAddr())
 	return nil
 }
 
