@@ -76,7 +76,7 @@ type Config struct {
 	// to 2,000; < 0 skips the commit flood.
 	CommitPosts int
 	// CommitFloodRepeats is how many times each flood runs (alternating
-	// async and commit). Defaults to 3.
+	// async and commit). Defaults to 5.
 	CommitFloodRepeats int
 	// NoFanOut skips the fan-out with synthetic blocks.
 	NoFanOut bool
@@ -160,7 +160,7 @@ func (c *Config) setDefaults() error {
 		c.CommitPosts = 2000
 	}
 	if c.CommitFloodRepeats <= 0 {
-		c.CommitFloodRepeats = 3
+		c.CommitFloodRepeats = 5
 	}
 	if c.BroadcastWorkers <= 0 {
 		c.BroadcastWorkers = 8
