@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -66,10 +67,43 @@ func rpcGet(t *testing.T, rpc, path string, result any) {
 	}
 }
 
+// rpcTx calls /tx for hash until CometBFT's indexer, which indexes a block
+// in the background after it is committed, has it (or 60 s pass).
+func rpcTx(t *testing.T, rpc, hash string, result any) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		resp, err := http.Get("http://" + rpc + "/tx?hash=0x" + hash)
+		if err == nil {
+			body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+			resp.Body.Close()
+			var env struct {
+				Result json.RawMessage `json:"result"`
+				Error  json.RawMessage `json:"error"`
+			}
+			if json.Unmarshal(body, &env) == nil && env.Error == nil {
+				if err := json.Unmarshal(env.Result, result); err != nil {
+					t.Fatalf("/tx?hash=0x%s: %v", hash, err)
+				}
+				return
+			}
+			err = fmt.Errorf("%s", body)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/tx?hash=0x%s: %v", hash, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // read reads n messages of a stream from height 1.
 func read(t *testing.T, stream, path string, n int) []map[string]any {
 	t.Helper()
-	c, _, err := websocket.DefaultDialer.Dial("ws://"+stream+"/api/v1/streams/"+path+"?from_height=1", nil)
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&"
+	}
+	c, _, err := websocket.DefaultDialer.Dial("ws://"+stream+"/api/v1/streams/"+path+sep+"from_height=1", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,11 +162,12 @@ func TestKVStoreStream(t *testing.T) {
 			var tx struct {
 				Hash string `json:"hash"`
 			}
-			rpcGet(t, rpc, "/tx?hash=0x"+id, &tx)
+			rpcTx(t, rpc, id, &tx)
 			if !strings.EqualFold(tx.Hash, id) {
 				t.Errorf("/tx?hash=0x%s found %s", id, tx.Hash)
 			}
 		}
+		checkTxResults(t, rpc, stream, want)
 		last := heights[len(heights)-1]
 		blocks := read(t, stream, "valid_blocks", int(last))
 		for i, m := range blocks {
@@ -162,4 +197,45 @@ func TestKVStoreStream(t *testing.T) {
 	n = startNode(t, home, rpc, stream)
 	defer n.Stop(ctx)
 	t.Run("after restart", check)
+}
+
+// checkTxResults reads tx_results from height 1: every transaction with
+// CometBFT's hash and the ABCI events CometBFT's /tx shows; and with a
+// query on the kvstore's own events (app.key is the tx's key, and again
+// its value), only the transaction it names.
+func checkTxResults(t *testing.T, rpc, stream string, want map[string]string) {
+	t.Helper()
+	type result struct {
+		Height string `json:"height"`
+		Index  uint32 `json:"index"`
+		Hash   string `json:"hash"`
+		Result struct {
+			Code   uint32          `json:"code"`
+			Events json.RawMessage `json:"events"`
+		} `json:"tx_result"`
+	}
+	for _, m := range read(t, stream, "tx_results", len(want)) {
+		hash, _ := m["hash"].(string)
+		if _, ok := want[strings.ToLower(hash)]; !ok || hash != strings.ToUpper(hash) {
+			t.Errorf("tx_results hash %q is no upper-case CometBFT tx hash of ours", hash)
+			continue
+		}
+		var tx result
+		rpcTx(t, rpc, hash, &tx)
+		gotEvents, _ := json.Marshal(m["events"])
+		var a, b any
+		_ = json.Unmarshal(gotEvents, &a)
+		_ = json.Unmarshal(tx.Result.Events, &b)
+		if fmt.Sprint(a) != fmt.Sprint(b) || fmt.Sprint(m["height"]) != tx.Height || uint32(m["index"].(float64)) != tx.Index {
+			t.Errorf("tx %s: stream height %v index %v events %s; CometBFT's /tx height %s index %d events %s",
+				hash, m["height"], m["index"], gotEvents, tx.Height, tx.Index, tx.Result.Events)
+		}
+	}
+	for _, q := range []string{"app.key='key7'", "app.key='value7' AND tm.event='Tx'"} {
+		got := read(t, stream, "tx_results?query="+url.QueryEscape(q), 1)
+		sum := sha256.Sum256([]byte("key7=value7"))
+		if got[0]["hash"] != strings.ToUpper(hex.EncodeToString(sum[:])) {
+			t.Errorf("query %s: first message is %v, want key7=value7's", q, got[0]["hash"])
+		}
+	}
 }
