@@ -60,19 +60,21 @@ func (w *webAPI) post(t *testing.T, mode string, tx []byte) {
 	}
 }
 
-// refused posts tx with mode=commit and checks the 400 names code and
-// contains msg.
+// refused posts tx with mode=commit and checks the 400: Planetmint's
+// message shape, the ledger's code in "code", and msg in the message or
+// the detail.
 func (w *webAPI) refused(t *testing.T, name string, tx []byte, code uint32, msg string) {
 	t.Helper()
 	status, body := w.do(t, http.MethodPost, "/transactions?mode=commit", tx)
 	var e struct {
 		Message string `json:"message"`
 		Status  int    `json:"status"`
+		Code    uint32 `json:"code"`
+		Detail  string `json:"detail"`
 	}
 	_ = json.Unmarshal(body, &e)
-	want := fmt.Sprintf("(%s, code %d): ", ledger.CodeName(code), code)
-	if status != 400 || e.Status != 400 || !strings.Contains(e.Message, want) || !strings.Contains(e.Message, msg) {
-		t.Errorf("%s: POST = %d %s, want 400 with %q and %q", name, status, body, want, msg)
+	if status != 400 || e.Status != 400 || e.Code != code || !strings.HasPrefix(e.Message, "Invalid transaction") || !strings.Contains(e.Message+" "+e.Detail, msg) {
+		t.Errorf("%s: POST = %d %s, want 400 with code %d and %q", name, status, body, code, msg)
 	}
 }
 
@@ -198,7 +200,7 @@ func TestWebAPILedgerRules(t *testing.T) {
 	api.refused(t, "spent output", txbuild.Transfer("2.0", mine.ID, nil, []txbuild.Input{mine.Spend(0, alice)}, txbuild.To("7", carol)).MustSign().Raw,
 		ledger.CodeDoubleSpend, "already spent by transaction "+give.ID)
 	api.refused(t, "wrong asset id", txbuild.Transfer("2.0", fixtureCreate.id, nil, []txbuild.Input{give.Spend(0, bob)}, txbuild.To("3", carol)).MustSign().Raw,
-		ledger.CodeAssetMismatch, "holds asset "+mine.ID)
+		ledger.CodeAssetMismatch, "the inputs spend asset "+mine.ID)
 	api.refused(t, "amounts do not add up", txbuild.Transfer("2.0", mine.ID, nil, []txbuild.Input{give.Spend(0, bob)}, txbuild.To("4", carol)).MustSign().Raw,
 		ledger.CodeAmountMismatch, "add up to 4 but the inputs spend 3")
 	api.refused(t, "election", remint(t, create, func(tx map[string]any) { tx["operation"] = "VALIDATOR_ELECTION" }),
@@ -277,8 +279,9 @@ func TestDoubleSpendInOneBlock(t *testing.T) {
 	if diff := cmp.Diff([]uint32{ledger.CodeOK, ledger.CodeDoubleSpend, ledger.CodeDuplicate}, codes); diff != "" {
 		t.Fatalf("block %d codes (-want +got):\n%s", height, diff)
 	}
-	if log := res.TxsResults[1].Log; !strings.Contains(log, "already spent by transaction "+toBob.ID+" (earlier in this block)") {
-		t.Errorf("double spend log %q", log)
+	// The Log is Planetmint's message, the Info the ledger's detail.
+	if r := res.TxsResults[1]; r.Log != "input `"+create.ID+"` was already spent" || !strings.Contains(r.Info, "already spent by transaction "+toBob.ID+" (earlier in this block)") {
+		t.Errorf("double spend log %q, info %q", r.Log, r.Info)
 	}
 
 	marker := txbuild.Create("3.0", carol, "QmMarker", nil, txbuild.To("1", carol)).MustSign()

@@ -43,7 +43,7 @@ func (a *App) CheckTx(_ context.Context, req *abcitypes.RequestCheckTx) (*abcity
 	case err == nil:
 		return &abcitypes.ResponseCheckTx{Code: CodeOK}, nil
 	case errors.As(err, &rej):
-		return &abcitypes.ResponseCheckTx{Code: rej.Code, Log: rej.Msg}, nil
+		return &abcitypes.ResponseCheckTx{Code: rej.Code, Log: rej.Msg, Info: rej.Detail}, nil
 	default:
 		return nil, fmt.Errorf("ledger: check tx: %w", err)
 	}
@@ -82,8 +82,10 @@ func (a *App) FinalizeBlock(_ context.Context, req *abcitypes.RequestFinalizeBlo
 			blk.add(tx)
 			results[i] = &abcitypes.ExecTxResult{Code: CodeOK}
 		case errors.As(err, &rej):
-			a.log.Debug("transaction rejected", "height", req.Height, "index", i, "code", rej.Code, "reason", rej.Msg)
-			results[i] = &abcitypes.ExecTxResult{Code: rej.Code, Log: rej.Msg}
+			a.log.Debug("transaction rejected", "height", req.Height, "index", i, "code", rej.Code, "reason", rej.Msg, "detail", rej.Detail)
+			// Info is outside the results hash, like Log; both are
+			// deterministic all the same.
+			results[i] = &abcitypes.ExecTxResult{Code: rej.Code, Log: rej.Msg, Info: rej.Detail}
 		default:
 			return nil, fmt.Errorf("ledger: finalize block %d: %w", req.Height, err)
 		}

@@ -14,18 +14,18 @@ import (
 func parseAmount(v any, field string) (string, uint64, error) {
 	s, ok := v.(string)
 	if !ok {
-		return "", 0, reject(CodeBadAmount, field+" must be a string of decimal digits")
+		return "", 0, rejectAs(CodeBadAmount, exceptionSchema, field+" must be a string of decimal digits", "")
 	}
 	if len(s) == 0 || len(s) > 20 || strings.Trim(s, "0123456789") != "" {
-		return "", 0, reject(CodeBadAmount, fmt.Sprintf("%s %q must be 1 to 20 decimal digits", field, s))
+		return "", 0, rejectAs(CodeBadAmount, exceptionSchema, fmt.Sprintf("%s %q must be 1 to 20 decimal digits", field, s), "")
 	}
 	digits := strings.TrimLeft(s, "0")
 	n, err := strconv.ParseUint(digits, 10, 64)
 	switch {
 	case digits == "":
-		return "", 0, reject(CodeBadAmount, fmt.Sprintf("%s %q must be at least 1", field, s))
+		return "", 0, rejectAs(CodeBadAmount, exceptionAmount, msgAmountNotPositive, fmt.Sprintf("%s %q must be at least 1", field, s))
 	case err != nil || n > MaxAmount:
-		return "", 0, reject(CodeBadAmount, fmt.Sprintf("%s %q exceeds the maximum %d", field, s, uint64(MaxAmount)))
+		return "", 0, rejectAs(CodeBadAmount, exceptionAmount, msgAmountOverMaximum, fmt.Sprintf("%s %q exceeds the maximum %d", field, s, uint64(MaxAmount)))
 	}
 	return s, n, nil
 }

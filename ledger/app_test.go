@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -102,18 +103,27 @@ func TestFixturesInOneBlock(t *testing.T) {
 func TestRejectedEverywhere(t *testing.T) {
 	cases := rejectionCases(t)
 	app := openApp(t, t.TempDir())
+	// The Log is the refusal's message (TestParseTransactionRejects
+	// checks what it and the detail say).
 	var block [][]byte
-	for _, tc := range cases {
+	msgs := make([]string, len(cases))
+	for i, tc := range cases {
+		_, err := ledger.ParseTransaction(tc.raw)
+		var rej *ledger.RejectError
+		if !errors.As(err, &rej) {
+			t.Fatalf("ParseTransaction(%s) = %v, want a refusal", tc.name, err)
+		}
+		msgs[i] = rej.Msg
 		resp := checkTx(t, app, tc.raw)
-		if resp.Code != tc.code || !strings.Contains(resp.Log, tc.log) {
-			t.Errorf("CheckTx(%s) = %d %q, want %d mentioning %q", tc.name, resp.Code, resp.Log, tc.code, tc.log)
+		if resp.Code != tc.code || resp.Log != msgs[i] {
+			t.Errorf("CheckTx(%s) = %d %q, want %d %q", tc.name, resp.Code, resp.Log, tc.code, msgs[i])
 		}
 		block = append(block, tc.raw)
 	}
 	resp := finalize(t, app, 1, block...)
 	for i, tc := range cases {
-		if r := resp.TxResults[i]; r.Code != tc.code || !strings.Contains(r.Log, tc.log) {
-			t.Errorf("FinalizeBlock(%s) = %d %q, want %d mentioning %q", tc.name, r.Code, r.Log, tc.code, tc.log)
+		if r := resp.TxResults[i]; r.Code != tc.code || r.Log != msgs[i] {
+			t.Errorf("FinalizeBlock(%s) = %d %q, want %d %q", tc.name, r.Code, r.Log, tc.code, msgs[i])
 		}
 	}
 	commit(t, app)
@@ -129,8 +139,8 @@ func TestDuplicateInBlock(t *testing.T) {
 	if diff := cmp.Diff([]uint32{ledger.CodeOK, ledger.CodeDuplicate}, codes(resp)); diff != "" {
 		t.Errorf("codes (-want +got):\n%s", diff)
 	}
-	if log := resp.TxResults[1].Log; !strings.Contains(log, "earlier in this block") {
-		t.Errorf("Log = %q, want it to say the duplicate is in the block", log)
+	if log, want := resp.TxResults[1].Log, "transaction `0fdeb547670bbea980389df53cf5a91e60159339084c6b0b5cc0b5494a679530` already exists"; log != want {
+		t.Errorf("Log = %q, want Planetmint's %q", log, want)
 	}
 	// The duplicate must not count towards the app hash.
 	single := finalize(t, openApp(t, t.TempDir()), 1, tx)
@@ -144,7 +154,7 @@ func TestCommittedIDResubmitted(t *testing.T) {
 	app := openApp(t, t.TempDir())
 	finalize(t, app, 1, tx)
 	commit(t, app)
-	if resp := checkTx(t, app, tx); resp.Code != ledger.CodeDuplicate || !strings.Contains(resp.Log, "already committed") {
+	if resp := checkTx(t, app, tx); resp.Code != ledger.CodeDuplicate || !strings.Contains(resp.Log, "already exists") {
 		t.Errorf("CheckTx = %d %q, want CodeDuplicate", resp.Code, resp.Log)
 	}
 	// Re-encoded with other white space: same id, still a duplicate.

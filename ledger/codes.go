@@ -62,11 +62,19 @@ const (
 	// the same key twice (compared after unescaping). Decoders keep one of
 	// the two silently, so the second could carry content nobody signed.
 	CodeDuplicateKey uint32 = 18
+	// CodeBadKeyName: a version 2.0 transaction's asset.data or metadata
+	// holds, at any depth, a key that starts with "$" or contains "." or
+	// NUL, which BigchainDB 2.0 refuses (MongoDB cannot store such keys).
+	// Version 3.0 has no such rule, as in Planetmint.
+	CodeBadKeyName uint32 = 19
 )
 
-// codeNames are the Planetmint exception names closest to each code, so
-// that Web API messages read like Planetmint's ("Invalid transaction
-// (DoubleSpend): ...").
+// codeNames are the Planetmint exception names each code is raised as
+// where no refusal site says otherwise (RejectError.Name), so that Web API
+// messages read like Planetmint's ("Invalid transaction (DoubleSpend):
+// ..."). Names Planetmint does not have (InvalidJSON, DuplicateKey,
+// OperationNotSupported, InvalidCondition) are this ledger's, for rules
+// Planetmint has no exception of its own for.
 var codeNames = map[uint32]string{
 	CodeBadJSON:              "InvalidJSON",
 	CodeBadSchema:            "SchemaValidationError",
@@ -76,7 +84,7 @@ var codeNames = map[uint32]string{
 	CodeUnsupportedOperation: "OperationNotSupported",
 	CodeBadAmount:            "AmountError",
 	CodeBadCondition:         "InvalidCondition",
-	CodeBadFulfillment:       "InvalidFulfillment",
+	CodeBadFulfillment:       "InvalidSignature",
 	CodeBadSignature:         "InvalidSignature",
 	CodeConditionMismatch:    "InvalidSignature",
 	CodeInputNotFound:        "InputDoesNotExist",
@@ -84,6 +92,7 @@ var codeNames = map[uint32]string{
 	CodeAssetMismatch:        "AssetIdMismatch",
 	CodeAmountMismatch:       "AmountError",
 	CodeDuplicateKey:         "DuplicateKey",
+	CodeBadKeyName:           "ValidationError",
 }
 
 // CodeName names a refusal code for messages; unknown codes get
@@ -96,14 +105,36 @@ func CodeName(code uint32) string {
 }
 
 // RejectError says why a transaction was refused. Code is one of the Code
-// constants; the message ends up in the ABCI response's Log.
+// constants, stable for clients to match on; Msg ends up in the ABCI
+// response's Log and Detail in its Info. Where Planetmint or BigchainDB refuses the same
+// transaction with a message of its own, Msg is that message word for
+// word (clients and their acceptance tests compare it) and Detail is this
+// ledger's more exact account of what is wrong.
 type RejectError struct {
 	Code uint32
 	Msg  string
+	// Name is the exception Planetmint raises; empty means CodeName(Code).
+	Name string
+	// Detail is empty where Msg is this ledger's own wording.
+	Detail string
 }
 
 func (e *RejectError) Error() string { return e.Msg }
 
+// Exception returns the name of the Planetmint exception for e.
+func (e *RejectError) Exception() string {
+	if e.Name != "" {
+		return e.Name
+	}
+	return CodeName(e.Code)
+}
+
 func reject(code uint32, msg string) *RejectError {
 	return &RejectError{Code: code, Msg: msg}
+}
+
+// rejectAs is a refusal that Planetmint words as name: msg; detail is
+// this ledger's account of it.
+func rejectAs(code uint32, name, msg, detail string) *RejectError {
+	return &RejectError{Code: code, Name: name, Msg: msg, Detail: detail}
 }

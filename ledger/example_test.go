@@ -50,7 +50,7 @@ func ExampleApp() {
 	fmt.Println(ids)
 	// Output:
 	// 0 ""
-	// 4 "transaction 0fdeb547670bbea980389df53cf5a91e60159339084c6b0b5cc0b5494a679530 already appears earlier in this block"
+	// 4 "transaction `0fdeb547670bbea980389df53cf5a91e60159339084c6b0b5cc0b5494a679530` already exists"
 	// 5 "version must be the string \"2.0\" or \"3.0\""
 	// [0fdeb547670bbea980389df53cf5a91e60159339084c6b0b5cc0b5494a679530]
 }

@@ -159,7 +159,7 @@ func parseInputs(v any, op string) ([]Input, error) {
 		}
 		f, ok := obj["fulfillment"].(string)
 		if !ok {
-			return nil, reject(CodeBadFulfillment, field+".fulfillment must be a fulfillment string: the input is not signed")
+			return nil, rejectAs(CodeBadFulfillment, exceptionSchema, field+".fulfillment must be a fulfillment string: the input is not signed", "")
 		}
 		in.Fulfillment = f
 	}

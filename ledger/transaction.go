@@ -61,10 +61,12 @@ const MaxAmount = 9_000_000_000_000_000_000
 //     value types and formats (CodeBadSchema), amounts (CodeBadAmount),
 //     output conditions consistent with their details (CodeBadCondition);
 //  3. the id is the hash of the transaction (CodeBadID);
-//  4. each input's fulfillment decodes (CodeBadFulfillment) and its
+//  4. in version 2.0, BigchainDB's key names in asset.data and metadata
+//     (CodeBadKeyName);
+//  5. each input's fulfillment decodes (CodeBadFulfillment) and its
 //     signatures verify against the input's signed message
-//     (CodeBadSignature); a CREATE's fulfillment meets the condition of
-//     its owners_before (CodeConditionMismatch).
+//     (CodeBadSignature). A CREATE's fulfillment may be any that does, as
+//     in Planetmint: threshold ones included, whatever owners_before says.
 //
 // Errors are *RejectError. The rules that need state (inputs exist and
 // are unspent, asset, amounts add up, duplicates) are the App's.
@@ -97,6 +99,9 @@ func ParseTransaction(raw []byte) (*Transaction, error) {
 		return nil, err
 	}
 	if tx.ID, err = checkID(obj); err != nil {
+		return nil, err
+	}
+	if err := checkKeyNames(raw, tx.Version); err != nil {
 		return nil, err
 	}
 	if assetID == "" {

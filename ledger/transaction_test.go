@@ -246,8 +246,8 @@ func TestParseTransactionRejects(t *testing.T) {
 			if !errors.As(err, &rej) {
 				t.Fatalf("error %v is not a *RejectError", err)
 			}
-			if rej.Code != tc.code || !strings.Contains(rej.Msg, tc.log) {
-				t.Errorf("got code %d %q, want code %d mentioning %q", rej.Code, rej.Msg, tc.code, tc.log)
+			if rej.Code != tc.code || !strings.Contains(rej.Msg+" "+rej.Detail, tc.log) {
+				t.Errorf("got code %d %q (%q), want code %d mentioning %q", rej.Code, rej.Msg, rej.Detail, tc.code, tc.log)
 			}
 		})
 	}

@@ -74,20 +74,20 @@ func computeID(obj map[string]any) (string, error) {
 // checkID returns the transaction's id once it is well formed and matches
 // the hash of the transaction.
 func checkID(obj map[string]any) (string, error) {
-	v, present := obj["id"]
-	if !present || v == nil {
-		return "", reject(CodeBadID, "id is missing")
+	v := obj["id"]
+	if v == nil {
+		return "", rejectAs(CodeBadID, exceptionInvalidHash, msgInvalidHash(v), "id is missing")
 	}
 	id, ok := v.(string)
 	if !ok || !isHexID(id) {
-		return "", reject(CodeBadID, "id must be 64 lower-case hex digits")
+		return "", rejectAs(CodeBadID, exceptionInvalidHash, msgInvalidHash(v), "id must be 64 lower-case hex digits")
 	}
 	want, err := computeID(obj)
 	if err != nil {
 		return "", err
 	}
 	if id != want {
-		return "", reject(CodeBadID, fmt.Sprintf("id %s does not match the transaction's hash %s", id, want))
+		return "", rejectAs(CodeBadID, exceptionInvalidHash, msgInvalidHash(v), fmt.Sprintf("id %s does not match the transaction's hash %s", id, want))
 	}
 	return id, nil
 }

@@ -91,30 +91,29 @@ func (v view) where(inBlock bool) string {
 }
 
 // check applies the rules that need state. Storage failures come back as
-// plain errors, refusals as *RejectError.
+// plain errors, refusals as *RejectError. The rules run in Planetmint's
+// order, so that a transaction wrong in several ways gets the message
+// Planetmint gives: duplicate; then for each input in turn, that it
+// exists and is unspent; then the fulfillments against the spent
+// conditions, the asset, inputs spent twice, and the amounts.
 func (v view) check(tx *Transaction) error {
 	if inBlock, found, err := v.hasTx(tx.ID); err != nil {
 		return err
 	} else if found {
+		detail := "transaction " + tx.ID + " is already committed"
 		if inBlock {
-			return reject(CodeDuplicate, "transaction "+tx.ID+" already appears earlier in this block")
+			detail = "transaction " + tx.ID + " already appears earlier in this block"
 		}
-		return reject(CodeDuplicate, "transaction "+tx.ID+" is already committed")
+		return rejectAs(CodeDuplicate, exceptionDuplicateTx, msgDuplicate(tx.ID), detail)
 	}
 	if tx.Operation != "TRANSFER" {
 		return nil
 	}
 	spent := make([]outputRecord, len(tx.Inputs))
-	seen := map[OutputRef]int{}
-	var in, out sum128
 	for i, input := range tx.Inputs {
 		field := fmt.Sprintf("inputs[%d]", i)
 		ref := *input.Fulfills
 		what := fmt.Sprintf("output %d of transaction %s", ref.OutputIndex, ref.TransactionID)
-		if j, dup := seen[ref]; dup {
-			return reject(CodeDoubleSpend, fmt.Sprintf("%s spends %s, as inputs[%d] already does", field, what, j))
-		}
-		seen[ref] = i
 		rec, found, err := v.output(ref)
 		if err != nil {
 			return err
@@ -125,29 +124,45 @@ func (v view) check(tx *Transaction) error {
 			} else if exists {
 				return reject(CodeInputNotFound, fmt.Sprintf("%s spends %s, which has no such output", field, what))
 			}
-			return reject(CodeInputNotFound, fmt.Sprintf("%s spends %s, which does not exist", field, what))
+			return rejectAs(CodeInputNotFound, exceptionInputMissing, msgInputMissing(ref.TransactionID), fmt.Sprintf("%s spends %s, which does not exist", field, what))
 		}
 		if by, inBlock, found, err := v.spender(ref); err != nil {
 			return err
 		} else if found {
-			return reject(CodeDoubleSpend, fmt.Sprintf("%s spends %s, already spent by transaction %s (%s)", field, what, by, v.where(inBlock)))
-		}
-		if rec.assetID != tx.AssetIDs[0] {
-			return reject(CodeAssetMismatch, fmt.Sprintf("%s spends %s, which holds asset %s, but the transaction transfers asset %s", field, what, rec.assetID, tx.AssetIDs[0]))
+			return rejectAs(CodeDoubleSpend, exceptionDoubleSpend, msgInputSpent(ref.TransactionID), fmt.Sprintf("%s spends %s, already spent by transaction %s (%s)", field, what, by, v.where(inBlock)))
 		}
 		spent[i] = rec
-		in.add(rec.value)
+	}
+	for i, input := range tx.Inputs {
+		if input.ConditionURI != spent[i].conditionURI {
+			return rejectAs(CodeConditionMismatch, exceptionInvalidSig, msgSignatureInvalid, fmt.Sprintf("inputs[%d].fulfillment meets %s, but the spent output's condition is %s", i, input.ConditionURI, spent[i].conditionURI))
+		}
+	}
+	for i := range tx.Inputs {
+		if a := spent[i].assetID; a != spent[0].assetID {
+			return rejectAs(CodeAssetMismatch, exceptionAssetID, msgInputsOfTwoAssets, fmt.Sprintf("inputs[%d] spends output %d of transaction %s, which holds asset %s, but inputs[0] spends asset %s", i, tx.Inputs[i].Fulfills.OutputIndex, tx.Inputs[i].Fulfills.TransactionID, a, spent[0].assetID))
+		}
+	}
+	if a := spent[0].assetID; a != tx.AssetIDs[0] {
+		return rejectAs(CodeAssetMismatch, exceptionAssetID, msgAssetIDMismatch, fmt.Sprintf("the inputs spend asset %s, but the transaction transfers asset %s", a, tx.AssetIDs[0]))
+	}
+	seen := map[OutputRef]int{}
+	for i, input := range tx.Inputs {
+		ref := *input.Fulfills
+		if j, dup := seen[ref]; dup {
+			return rejectAs(CodeDoubleSpend, exceptionDoubleSpend, msgSpendsTwice(tx.ID), fmt.Sprintf("inputs[%d] spends output %d of transaction %s, as inputs[%d] already does", i, ref.OutputIndex, ref.TransactionID, j))
+		}
+		seen[ref] = i
+	}
+	var in, out sum128
+	for i := range tx.Inputs {
+		in.add(spent[i].value)
 	}
 	for _, o := range tx.Outputs {
 		out.add(o.Value)
 	}
 	if in != out {
-		return reject(CodeAmountMismatch, fmt.Sprintf("the outputs add up to %s but the inputs spend %s: a TRANSFER must move the whole amount", out, in))
-	}
-	for i, input := range tx.Inputs {
-		if input.ConditionURI != spent[i].conditionURI {
-			return reject(CodeConditionMismatch, fmt.Sprintf("inputs[%d].fulfillment meets %s, but the spent output's condition is %s", i, input.ConditionURI, spent[i].conditionURI))
-		}
+		return rejectAs(CodeAmountMismatch, exceptionAmount, msgAmounts(in, out), fmt.Sprintf("the outputs add up to %s but the inputs spend %s: a TRANSFER must move the whole amount", out, in))
 	}
 	return nil
 }

@@ -161,6 +161,10 @@ func (e *env) do(t *testing.T, method, path string, body []byte) response {
 type errorBody struct {
 	Message string `json:"message"`
 	Status  int    `json:"status"`
+	// A refused transaction also carries the ledger's code and, where the
+	// message is Planetmint's wording, the ledger's detail.
+	Code   *uint32 `json:"code"`
+	Detail string  `json:"detail"`
 }
 
 // checkError asserts status and that the body is {"message", "status"}
@@ -204,11 +208,11 @@ func TestPostTransaction(t *testing.T) {
 		{"sync", "/api/v1/transactions?mode=sync", fresh().Raw, http.StatusAccepted, ""},
 		{"commit, trailing slash", "/api/v1/transactions/?mode=commit", fresh().Raw, http.StatusAccepted, ""},
 		{"unknown mode", "/api/v1/transactions?mode=later", fresh().Raw, http.StatusBadRequest, `mode "later" must be async, sync or commit`},
-		{"not JSON", "/api/v1/transactions", []byte("{not json"), http.StatusBadRequest, "Invalid transaction (InvalidJSON, code 1): transaction is not valid JSON"},
-		{"empty body", "/api/v1/transactions", nil, http.StatusBadRequest, "InvalidJSON, code 1"},
-		{"id does not match", "/api/v1/transactions", tampered, http.StatusBadRequest, "Invalid transaction (InvalidHash, code 3)"},
-		{"already committed", "/api/v1/transactions?mode=commit", e.give.Raw, http.StatusBadRequest, "(DuplicateTransaction, code 4): transaction " + e.give.ID + " is already committed"},
-		{"double spend", "/api/v1/transactions?mode=sync", spendAgain.Raw, http.StatusBadRequest, "(DoubleSpend, code 15): inputs[0] spends output 0 of transaction " + e.create.ID},
+		{"not JSON", "/api/v1/transactions", []byte("{not json"), http.StatusBadRequest, "Invalid transaction (InvalidJSON): transaction is not valid JSON"},
+		{"empty body", "/api/v1/transactions", nil, http.StatusBadRequest, "Invalid transaction (InvalidJSON): "},
+		{"id does not match", "/api/v1/transactions", tampered, http.StatusBadRequest, "Invalid transaction (InvalidHash): The transaction's id '"},
+		{"already committed", "/api/v1/transactions?mode=commit", e.give.Raw, http.StatusBadRequest, "Invalid transaction (DuplicateTransaction): transaction `" + e.give.ID + "` already exists"},
+		{"double spend", "/api/v1/transactions?mode=sync", spendAgain.Raw, http.StatusBadRequest, "Invalid transaction (DoubleSpend): input `" + e.create.ID + "` was already spent"},
 		{"too large", "/api/v1/transactions", bytes.Repeat([]byte(" "), 5000), http.StatusRequestEntityTooLarge, "transaction larger than 4096 bytes"},
 	}
 	for _, tt := range tests {
@@ -242,15 +246,15 @@ func TestPostTransactionCometBFTAnswers(t *testing.T) {
 			b.sync = func(cmttypes.Tx) (*coretypes.ResultBroadcastTx, error) {
 				return &coretypes.ResultBroadcastTx{Code: ledger.CodeDoubleSpend, Log: "spent meanwhile"}, nil
 			}
-		}, http.StatusBadRequest, "Invalid transaction (DoubleSpend, code 15): spent meanwhile"},
+		}, http.StatusBadRequest, "Invalid transaction (DoubleSpend): spent meanwhile"},
 		{"refused in its block", "commit", func(b *fakeBroadcaster) {
 			b.commit = func(context.Context, cmttypes.Tx) (*coretypes.ResultBroadcastTxCommit, error) {
 				return &coretypes.ResultBroadcastTxCommit{TxResult: abcitypes.ExecTxResult{Code: ledger.CodeDoubleSpend, Log: "first one won"}}, nil
 			}
-		}, http.StatusBadRequest, "(DoubleSpend, code 15): first one won"},
+		}, http.StatusBadRequest, "(DoubleSpend): first one won"},
 		{"already in the mempool", "async", func(b *fakeBroadcaster) {
 			b.async = func(cmttypes.Tx) (*coretypes.ResultBroadcastTx, error) { return nil, mempool.ErrTxInCache }
-		}, http.StatusBadRequest, "(DuplicateTransaction, code 4): the transaction is already in the mempool"},
+		}, http.StatusBadRequest, "(DuplicateTransaction): the transaction is already in the mempool"},
 		{"mempool full", "sync", func(b *fakeBroadcaster) {
 			b.sync = func(cmttypes.Tx) (*coretypes.ResultBroadcastTx, error) {
 				return nil, mempool.ErrMempoolIsFull{NumTxs: 1, MaxTxs: 1}

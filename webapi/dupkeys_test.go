@@ -2,7 +2,6 @@ package webapi_test
 
 import (
 	"bytes"
-	"fmt"
 	"net/http"
 	"testing"
 
@@ -22,7 +21,7 @@ func TestPostDuplicateKeys(t *testing.T) {
 	for _, mode := range []string{"async", "sync", "commit"} {
 		t.Run(mode, func(t *testing.T) {
 			r := e.do(t, http.MethodPost, "/api/v1/transactions?mode="+mode, injected)
-			checkError(t, r, http.StatusBadRequest, fmt.Sprintf(`(DuplicateKey, code %d): duplicate key "metadata" in the object at /`, ledger.CodeDuplicateKey))
+			checkRefusal(t, r, ledger.CodeDuplicateKey, `Invalid transaction (DuplicateKey): duplicate key "metadata" in the object at /`)
 		})
 	}
 	if r := e.do(t, http.MethodGet, "/api/v1/transactions/"+tx.ID, nil); r.status != http.StatusNotFound {

@@ -56,16 +56,12 @@ func (a *API) postTransaction(w http.ResponseWriter, r *http.Request) {
 func (a *API) refuse(w http.ResponseWriter, stage string, err error) {
 	var rej *ledger.RejectError
 	if errors.As(err, &rej) {
-		a.log.Debug("transaction refused", "stage", stage, "code", rej.Code, "reason", rej.Msg)
-		writeError(w, http.StatusBadRequest, invalid(rej.Code, rej.Msg))
+		a.log.Debug("transaction refused", "stage", stage, "code", rej.Code, "reason", rej.Msg, "detail", rej.Detail)
+		writeRefusal(w, rej.Code, rej.Exception(), rej.Msg, rej.Detail)
 		return
 	}
 	a.log.Error("validating a transaction failed", "error", err)
 	writeError(w, http.StatusInternalServerError, "the node could not validate the transaction")
-}
-
-func invalid(code uint32, msg string) string {
-	return fmt.Sprintf("Invalid transaction (%s, code %d): %s", ledger.CodeName(code), code, msg)
 }
 
 // broadcast submits tx in mode and reports whether it was accepted; when
@@ -107,7 +103,7 @@ func (a *API) broadcast(ctx context.Context, w http.ResponseWriter, mode string,
 		w.Header().Set("Retry-After", "1")
 		writeError(w, http.StatusServiceUnavailable, "too many transactions are waiting for their block, retry later or use mode=sync")
 	case errors.Is(err, mempool.ErrTxInCache):
-		writeError(w, http.StatusBadRequest, invalid(ledger.CodeDuplicate, "the transaction is already in the mempool"))
+		writeRefusal(w, ledger.CodeDuplicate, ledger.CodeName(ledger.CodeDuplicate), "the transaction is already in the mempool", "")
 	case errors.As(err, &full):
 		writeError(w, http.StatusServiceUnavailable, "the mempool is full, retry later: "+err.Error())
 	case err != nil && ctx.Err() != nil:
@@ -119,7 +115,9 @@ func (a *API) broadcast(ctx context.Context, w http.ResponseWriter, mode string,
 		writeError(w, http.StatusInternalServerError, "submitting the transaction to CometBFT failed: "+err.Error())
 	case code != 0:
 		a.log.Debug("transaction refused", "stage", mode, "code", code, "reason", log)
-		writeError(w, http.StatusBadRequest, invalid(code, log))
+		// CometBFT carries the code and the Log (the message) only; each
+		// code that a state change can cause has one exception name.
+		writeRefusal(w, code, ledger.CodeName(code), log, "")
 	default:
 		return true
 	}
