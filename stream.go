@@ -113,9 +113,21 @@ func Open(cfg Config) (_ *Stream, err error) {
 // created, so that the blocks CometBFT's handshake replays reach the log.
 func (s *Stream) Wrap(app abcitypes.Application) (abcitypes.Application, error) {
 	if !s.wrapped.CompareAndSwap(false, true) {
-		return nil, errors.New("cometstream: Wrap called twice: one application feeds one log")
+		return nil, errors.New("cometstream: Wrap or Recorder called twice: one application feeds one log")
 	}
 	return abci.New(abci.Config{App: app, Sink: sink{s}, Decoder: s.cfg.Decoder, Logger: s.cfg.Logger})
+}
+
+// Recorder returns the stream's recorder, for an application framework
+// that reports its ABCI calls to listeners instead of being wrapped (the
+// Cosmos SDK's ABCIListener, see the cosmos module): call its Finalized
+// after each FinalizeBlock and Committed after each successful Commit. It
+// is the alternative to Wrap: one of the two, once.
+func (s *Stream) Recorder() (*abci.Recorder, error) {
+	if !s.wrapped.CompareAndSwap(false, true) {
+		return nil, errors.New("cometstream: Wrap or Recorder called twice: one application feeds one log")
+	}
+	return abci.NewRecorder(abci.RecorderConfig{Sink: sink{s}, Decoder: s.cfg.Decoder, Logger: s.cfg.Logger})
 }
 
 // Start records in the log the committed heights it lacks, read from

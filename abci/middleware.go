@@ -4,14 +4,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
-	"sync"
 	"time"
 
 	abcitypes "github.com/cometbft/cometbft/abci/types"
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/cometstream/cometstream/events"
-	"github.com/cometstream/cometstream/internal/fault"
 )
 
 // Sink receives each committed block. The events.Log satisfies it. Append
@@ -20,7 +18,8 @@ type Sink interface {
 	Append(b *events.Block) (added bool, err error)
 }
 
-// Config configures the middleware.
+// Config configures the middleware: the wrapped application and its
+// Recorder's settings.
 type Config struct {
 	// App is the wrapped application. Required.
 	App abcitypes.Application
@@ -37,13 +36,7 @@ type Config struct {
 // App wraps an application; see the package documentation.
 type App struct {
 	application
-
-	sink    Sink
-	decoder events.Decoder
-	logger  hclog.Logger
-
-	mu     sync.Mutex
-	staged *events.Block // the block of the last FinalizeBlock, until Commit
+	rec *Recorder
 }
 
 var _ application = (*App)(nil)
@@ -53,36 +46,21 @@ func New(cfg Config) (*App, error) {
 	if cfg.App == nil {
 		return nil, errors.New("abci middleware: App is required")
 	}
-	if cfg.Sink == nil {
-		return nil, errors.New("abci middleware: Sink is required")
+	rec, err := NewRecorder(RecorderConfig{Sink: cfg.Sink, Decoder: cfg.Decoder, Logger: cfg.Logger})
+	if err != nil {
+		return nil, err
 	}
-	if cfg.Decoder == nil {
-		cfg.Decoder = events.Planetmint{}
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = hclog.NewNullLogger()
-	}
-	return &App{
-		application: cfg.App,
-		sink:        cfg.Sink,
-		decoder:     cfg.Decoder,
-		logger:      cfg.Logger.Named("abci"),
-	}, nil
+	return &App{application: cfg.App, rec: rec}, nil
 }
 
 // FinalizeBlock forwards the call and stages the block's valid transactions.
 // The wrapped application's response and error are returned untouched.
 func (a *App) FinalizeBlock(ctx context.Context, req *abcitypes.RequestFinalizeBlock) (*abcitypes.ResponseFinalizeBlock, error) {
 	resp, err := a.application.FinalizeBlock(ctx, req)
-	var staged *events.Block
-	if err == nil && resp != nil {
-		staged = a.stage(req, resp)
-	}
-	a.mu.Lock()
-	a.staged = staged
-	a.mu.Unlock()
-	if staged != nil {
-		fault.At(fault.AfterFinalize, staged.Height)
+	if err != nil {
+		a.rec.Finalized(req, nil) // a failed FinalizeBlock stages nothing
+	} else {
+		a.rec.Finalized(req, resp)
 	}
 	return resp, err
 }
@@ -92,46 +70,25 @@ func (a *App) FinalizeBlock(ctx context.Context, req *abcitypes.RequestFinalizeB
 // returned: the stream must not fail consensus.
 func (a *App) Commit(ctx context.Context, req *abcitypes.RequestCommit) (*abcitypes.ResponseCommit, error) {
 	resp, err := a.application.Commit(ctx, req)
-	a.mu.Lock()
-	staged := a.staged
-	a.staged = nil
-	a.mu.Unlock()
-	if err != nil || staged == nil {
+	if err != nil {
+		a.rec.Abandon()
 		return resp, err
 	}
-	fault.At(fault.AfterAppCommit, staged.Height)
-	a.publish(staged)
+	a.rec.Committed()
 	return resp, err
-}
-
-func (a *App) publish(b *events.Block) {
-	defer func() {
-		if r := recover(); r != nil {
-			a.logger.Error("event sink panicked", "height", b.Height, "panic", r)
-		}
-	}()
-	added, err := a.sink.Append(b)
-	switch {
-	case err != nil:
-		a.logger.Error("event sink append failed", "height", b.Height, "error", err)
-	case !added:
-		a.logger.Debug("height already in the event log", "height", b.Height)
-	default:
-		a.logger.Trace("block handed to the stream", "height", b.Height, "txs", len(b.Txs))
-	}
 }
 
 // stage builds the block event. It runs in FinalizeBlock, so that Commit's
 // hand-off is a single append; it recovers from any panic, since a decoding
 // bug must not take consensus down.
-func (a *App) stage(req *abcitypes.RequestFinalizeBlock, resp *abcitypes.ResponseFinalizeBlock) (b *events.Block) {
+func (r *Recorder) stage(req *abcitypes.RequestFinalizeBlock, resp *abcitypes.ResponseFinalizeBlock) (b *events.Block) {
 	defer func() {
-		if r := recover(); r != nil {
-			a.logger.Error("staging block events panicked", "height", req.Height, "panic", r)
+		if p := recover(); p != nil {
+			r.logger.Error("staging block events panicked", "height", req.Height, "panic", p)
 			b = &events.Block{Height: req.Height, Hash: req.Hash, Time: req.Time.UTC()}
 		}
 	}()
-	return BlockEvent(a.decoder, a.logger, req.Height, req.Hash, req.Time, req.Txs, resp.TxResults)
+	return BlockEvent(r.decoder, r.logger, req.Height, req.Hash, req.Time, req.Txs, resp.TxResults)
 }
 
 // BlockEvent builds the event of a committed block from its transactions
