@@ -15,6 +15,9 @@ import (
 	"time"
 
 	cmtcfg "github.com/cometbft/cometbft/config"
+	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/gorilla/websocket"
 
 	"github.com/cometstream/cometstream"
@@ -237,5 +240,52 @@ func checkTxResults(t *testing.T, rpc, stream string, want map[string]string) {
 		if got[0]["hash"] != strings.ToUpper(hex.EncodeToString(sum[:])) {
 			t.Errorf("query %s: first message is %v, want key7=value7's", q, got[0]["hash"])
 		}
+	}
+}
+
+// RPCBlocks (over CometBFT's RPC, for apps that do not hold the node's
+// stores) and NodeBlocks (the stores themselves) give the same blocks.
+func TestRPCBlocksMatchNodeBlocks(t *testing.T) {
+	home, rpc, stream := t.TempDir(), freePort(t), freePort(t)
+	n := startNode(t, home, rpc, stream)
+	defer n.Stop(context.Background())
+	for i := range 3 {
+		var res struct{}
+		rpcGet(t, rpc, fmt.Sprintf(`/broadcast_tx_commit?tx="rpc%d=v"`, i), &res)
+	}
+	viaStores, err := cometstream.NodeBlocks(n.Comet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := rpchttp.New("http://"+rpc, "/websocket")
+	if err != nil {
+		t.Fatal(err)
+	}
+	viaRPC := cometstream.RPCBlocks(client)
+	base, committed, err := viaRPC.Range()
+	if err != nil || base != 1 || committed < 3 {
+		t.Fatalf("RPC range %d..%d, %v; want 1..3 or more", base, committed, err)
+	}
+	txs := 0
+	for h := int64(1); h <= 3; h++ {
+		a, err := viaStores.Block(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := viaRPC.Block(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		txs += len(b.Txs)
+		if !a.Time.Equal(b.Time) {
+			t.Errorf("height %d: times %v and %v", h, a.Time, b.Time)
+		}
+		a.Time, b.Time, a.Codes = time.Time{}, time.Time{}, nil
+		if diff := cmp.Diff(a, b, cmpopts.EquateEmpty()); diff != "" {
+			t.Errorf("height %d (-stores +RPC):\n%s", h, diff)
+		}
+	}
+	if txs == 0 {
+		t.Error("no transactions in heights 1 to 3")
 	}
 }
