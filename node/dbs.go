@@ -11,9 +11,8 @@ import (
 // Node.Stop leaves some open (tx_index): an in-process restart would then
 // fail on the LevelDB lock.
 type dbTracker struct {
-	mu   sync.Mutex
-	dbs  []dbm.DB
-	byID map[string]dbm.DB
+	mu  sync.Mutex
+	dbs []dbm.DB
 }
 
 func (t *dbTracker) provider(ctx *cmtcfg.DBContext) (dbm.DB, error) {
@@ -23,10 +22,6 @@ func (t *dbTracker) provider(ctx *cmtcfg.DBContext) (dbm.DB, error) {
 	}
 	t.mu.Lock()
 	t.dbs = append(t.dbs, db)
-	if t.byID == nil {
-		t.byID = make(map[string]dbm.DB)
-	}
-	t.byID[ctx.ID] = db
 	t.mu.Unlock()
 	return db, nil
 }
@@ -39,12 +34,5 @@ func (t *dbTracker) closeAll() {
 	for _, db := range t.dbs {
 		_ = db.Close()
 	}
-	t.dbs, t.byID = nil, nil
-}
-
-// get returns the open database CometBFT named id ("state", "blockstore").
-func (t *dbTracker) get(id string) dbm.DB {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.byID[id]
+	t.dbs = nil
 }

@@ -182,7 +182,7 @@ func (c *rpcClient) call(ctx context.Context, method string, params any, result 
 			return err
 		}
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // the body is read below; closing only frees the connection
 	var out struct {
 		Result json.RawMessage `json:"result"`
 		Error  *struct {

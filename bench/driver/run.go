@@ -44,7 +44,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		if err != nil {
 			return nil, err
 		}
-		defer os.RemoveAll(dir)
+		defer func() { _ = os.RemoveAll(dir) }() // a temporary directory left behind harms no result
 		work = dir
 	}
 	r.work = work
@@ -55,7 +55,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer logFile.Close()
+	defer func() { _ = logFile.Close() }() // the nodes' log is for a reader of a failed run; no result depends on it
 	r.nodeLog = logFile
 
 	start := time.Now()

@@ -102,7 +102,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	raw := ws.NetConn()
-	defer raw.Close()
+	defer func() { _ = raw.Close() }() // the connection ends either way
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
