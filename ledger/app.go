@@ -69,6 +69,10 @@ func New(cfg Config) (*App, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("ledger: load state: %w", err)
 	}
+	if st, err = upgradeStore(db, st, log); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("ledger: upgrade store: %w", err)
+	}
 	log.Info("ledger opened", "dir", cfg.Dir, "height", st.height)
 	a := &App{log: log, db: db, committed: st}
 	wake := make(chan struct{})

@@ -21,22 +21,63 @@ import (
 //	spent/<id><index 4>            id of the transaction that spent the output
 //	owner/<public key>/<height 8><position 4><index 4>
 //	                               id of the transaction whose output at index names the key
+//	blockhash/<height 8>           the app hash after the block
+//	assettx/<asset id><height 8><position 4>
+//	                               id of a transaction of the asset, then its operation ('C' or 'T')
+//	assetcid/<len 4><cid><height 8><position 4>
+//	                               id of a 3.0 CREATE whose assets[0].data is cid
+//	metacid/<len 4><cid><height 8><position 4>
+//	                               id of a 3.0 transaction whose metadata is cid
 //	state                          stateVersion, height (8), app hash
 //
-// The owner index is ordered by the chain, so an owner's outputs are
-// listed oldest first.
+// The owner, asset and CID indexes are ordered by the chain, so lists
+// come oldest first. A CID is length-prefixed, so that no CID's keys
+// share a prefix with another's.
 const (
-	txPrefix      = "tx/"
-	txBlockPrefix = "txblock/"
-	blockPrefix   = "block/"
-	outPrefix     = "out/"
-	spentPrefix   = "spent/"
-	ownerPrefix   = "owner/"
-	stateKey      = "state"
+	txPrefix        = "tx/"
+	txBlockPrefix   = "txblock/"
+	blockPrefix     = "block/"
+	blockHashPrefix = "blockhash/"
+	outPrefix       = "out/"
+	spentPrefix     = "spent/"
+	ownerPrefix     = "owner/"
+	assetTxPrefix   = "assettx/"
+	assetCIDPrefix  = "assetcid/"
+	metaCIDPrefix   = "metacid/"
+	stateKey        = "state"
 	// stateVersion 1 (the first milestone) kept no outputs; its stores
-	// are refused rather than read with missing state.
-	stateVersion = 2
+	// are refused rather than read with missing state. Version 2 kept no
+	// block app hashes, asset or CID indexes: New builds them from the
+	// blocks it holds (upgrade.go).
+	stateVersion = 3
 )
+
+func blockHashKey(height int64) []byte {
+	return binary.BigEndian.AppendUint64([]byte(blockHashPrefix), uint64(height))
+}
+
+// assetTxKey's prefix without the position lists an asset's
+// transactions.
+func assetTxKey(assetID string, height int64, position int) []byte {
+	k, _ := hex.AppendDecode([]byte(assetTxPrefix), []byte(assetID))
+	k = binary.BigEndian.AppendUint64(k, uint64(height))
+	return binary.BigEndian.AppendUint32(k, uint32(position))
+}
+
+func assetTxPrefixOf(assetID string) []byte {
+	k, _ := hex.AppendDecode([]byte(assetTxPrefix), []byte(assetID))
+	return k
+}
+
+func cidPrefixOf(prefix, cid string) []byte {
+	k := binary.BigEndian.AppendUint32([]byte(prefix), uint32(len(cid)))
+	return append(k, cid...)
+}
+
+func cidKey(prefix, cid string, height int64, position int) []byte {
+	k := binary.BigEndian.AppendUint64(cidPrefixOf(prefix, cid), uint64(height))
+	return binary.BigEndian.AppendUint32(k, uint32(position))
+}
 
 func txKey(id string) []byte      { return []byte(txPrefix + id) }
 func txBlockKey(id string) []byte { return []byte(txBlockPrefix + id) }
@@ -110,6 +151,8 @@ func decodeIDs(b []byte) ([]string, error) {
 type state struct {
 	height  int64
 	appHash []byte
+	// version is the record's; 2 needs upgradeStore.
+	version byte
 }
 
 func encodeState(s state) []byte {
@@ -121,14 +164,14 @@ func decodeState(b []byte) (state, error) {
 	if len(b) >= 1 && b[0] == 1 {
 		return state{}, errors.New("the store was written by ledger 0.1, which kept no outputs: remove its ledger.db folder and restart, CometBFT replays the chain into a new one")
 	}
-	if len(b) < 9 || b[0] != stateVersion {
+	if len(b) < 9 || (b[0] != stateVersion && b[0] != 2) {
 		return state{}, fmt.Errorf("corrupt or unknown state record (%d bytes)", len(b))
 	}
 	h := binary.BigEndian.Uint64(b[1:9])
 	if h > 1<<62 {
 		return state{}, fmt.Errorf("corrupt state record: height %d", h)
 	}
-	return state{height: int64(h), appHash: b[9:]}, nil
+	return state{height: int64(h), appHash: b[9:], version: b[0]}, nil
 }
 
 // loadState reads the last committed state; a fresh store is height 0

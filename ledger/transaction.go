@@ -16,6 +16,11 @@ type Transaction struct {
 	AssetIDs []string
 	Inputs   []Input
 	Outputs  []Output
+	// AssetCID is a version 3.0 CREATE's assets[0].data and MetadataCID
+	// a version 3.0 transaction's metadata, when they are strings (CIDs);
+	// "" otherwise. GET /assets/<cid> and /metadata/<cid> look them up.
+	AssetCID    string
+	MetadataCID string
 	// Raw is the transaction exactly as submitted.
 	Raw []byte
 }
@@ -92,6 +97,7 @@ func ParseTransaction(raw []byte) (*Transaction, error) {
 	if err := checkMetadata(obj["metadata"], tx.Version); err != nil {
 		return nil, err
 	}
+	tx.AssetCID, tx.MetadataCID = cids(obj, tx.Version, tx.Operation)
 	if tx.Inputs, err = parseInputs(obj["inputs"], tx.Operation); err != nil {
 		return nil, err
 	}
@@ -147,4 +153,19 @@ func parseOperation(obj map[string]any, version string) (string, error) {
 		}
 	}
 	return "", reject(CodeBadSchema, fmt.Sprintf("unknown operation %q for version %s", op, version))
+}
+
+// cids returns the CIDs a version 3.0 transaction names (see
+// Transaction.AssetCID); the schema has been checked.
+func cids(obj map[string]any, version, op string) (asset, metadata string) {
+	if version != "3.0" {
+		return "", ""
+	}
+	metadata, _ = obj["metadata"].(string)
+	if list, ok := obj["assets"].([]any); ok && op == "CREATE" && len(list) == 1 {
+		if a, ok := list[0].(map[string]any); ok {
+			asset, _ = a["data"].(string)
+		}
+	}
+	return asset, metadata
 }

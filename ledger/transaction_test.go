@@ -46,13 +46,15 @@ func TestParseTransactionFixtures(t *testing.T) {
 		}},
 		{"planetmint-v3.0-create.json", ledger.Transaction{
 			ID: v3Create, Version: "3.0", Operation: "CREATE", AssetIDs: []string{v3Create},
-			Inputs:  []ledger.Input{{OwnersBefore: []string{keyA}, ConditionURI: uriA}},
-			Outputs: out(keyA, uriA),
+			Inputs:   []ledger.Input{{OwnersBefore: []string{keyA}, ConditionURI: uriA}},
+			Outputs:  out(keyA, uriA),
+			AssetCID: "QmQP5C3PmhH9oB84n7YqSY4WVqmYatdoo1BdwhH4zmcwqM", MetadataCID: "QmZs4UHLHCUGLQr6rzbtJTjT8Sf5pw6FNuaRZ5pzguk5FV",
 		}},
 		{"planetmint-v3.0-transfer-1.json", ledger.Transaction{
 			ID: v3Xfer1, Version: "3.0", Operation: "TRANSFER", AssetIDs: []string{v3Create},
-			Inputs:  []ledger.Input{{OwnersBefore: []string{keyA}, Fulfills: &ledger.OutputRef{TransactionID: v3Create}, ConditionURI: uriA}},
-			Outputs: out(keyB, uriB),
+			Inputs:      []ledger.Input{{OwnersBefore: []string{keyA}, Fulfills: &ledger.OutputRef{TransactionID: v3Create}, ConditionURI: uriA}},
+			Outputs:     out(keyB, uriB),
+			MetadataCID: "QmQ9Sc3VWZ3nH5FWVVi2MNMDhyjTiKrEb6mN79qqt1Uq9s",
 		}},
 	}
 	// Raw and fulfillments are long and checked elsewhere.

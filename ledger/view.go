@@ -69,8 +69,10 @@ func (b *staged) write(batch *leveldb.Batch) {
 				batch.Put(k, encodeIDs(id))
 			}
 		}
+		writeQueryIndexes(batch, tx, b.height, pos)
 	}
 	batch.Put(blockKey(b.height), encodeIDs(b.ids...))
+	batch.Put(blockHashKey(b.height), b.appHash)
 	batch.Put([]byte(stateKey), encodeState(b.state))
 }
 

@@ -20,8 +20,14 @@ type Ledger interface {
 	Validate(tx []byte) error
 	Transaction(id string) ([]byte, bool, error)
 	TxHeight(id string) (int64, bool, error)
-	BlockTxIDs(height int64) ([]string, bool, error)
+	// Height is the last committed block's, 0 before the first.
+	Height() int64
+	Block(height int64) (ledger.Block, bool, error)
 	Outputs(publicKey string, spent *bool) ([]ledger.OutputRef, error)
+	AssetTransactions(assetID string, max int) ([]ledger.AssetTx, error)
+	LastAssetTransaction(assetID, operation string) (ledger.AssetTx, bool, error)
+	AssetCIDTransactions(cid string, max int) ([]string, error)
+	MetadataCIDTransactions(cid string, max int) ([]string, error)
 }
 
 // Broadcaster hands a transaction to CometBFT's mempool, as its RPC
@@ -36,8 +42,8 @@ type Broadcaster interface {
 	BroadcastTxCommit(ctx context.Context, tx cmttypes.Tx) (*coretypes.ResultBroadcastTxCommit, error)
 }
 
-// APIConfig configures the Planetmint transaction, output and block
-// routes.
+// APIConfig configures the Planetmint transaction, output, block, asset
+// and metadata routes.
 type APIConfig struct {
 	// Ledger is required.
 	Ledger Ledger
@@ -54,8 +60,8 @@ type APIConfig struct {
 	CommitTimeout time.Duration
 }
 
-// API serves the Planetmint HTTP API's transactions, outputs and blocks
-// routes under /api/v1. Every answer is JSON, errors included, and
+// API serves the Planetmint HTTP API's transactions, outputs, blocks,
+// assets and metadata routes under /api/v1. Every answer is JSON, errors included, and
 // carries Access-Control-Allow-Origin: * as Planetmint's does.
 type API struct {
 	cfg APIConfig
@@ -90,9 +96,11 @@ func (a *API) Register(s *Server) {
 }
 
 func (a *API) routes() map[string]http.Handler {
-	txs := methods{http.MethodPost: a.postTransaction}
+	txs := methods{http.MethodPost: a.postTransaction, http.MethodGet: a.listTransactions}
 	outputs := methods{http.MethodGet: a.getOutputs}
 	blocks := methods{http.MethodGet: a.listBlocks}
+	assets := methods{http.MethodGet: a.searchAssets}
+	metadata := methods{http.MethodGet: a.searchMetadata}
 	return map[string]http.Handler{
 		"/api/v1/transactions":      txs,
 		"/api/v1/transactions/{$}":  txs,
@@ -101,6 +109,13 @@ func (a *API) routes() map[string]http.Handler {
 		"/api/v1/outputs/{$}":       outputs,
 		"/api/v1/blocks":            blocks,
 		"/api/v1/blocks/{$}":        blocks,
+		"/api/v1/blocks/latest":     methods{http.MethodGet: a.latestBlock},
 		"/api/v1/blocks/{height}":   methods{http.MethodGet: a.getBlock},
+		"/api/v1/assets":            assets,
+		"/api/v1/assets/{$}":        assets,
+		"/api/v1/assets/{cid}":      methods{http.MethodGet: a.getAssets},
+		"/api/v1/metadata":          metadata,
+		"/api/v1/metadata/{$}":      metadata,
+		"/api/v1/metadata/{cid}":    methods{http.MethodGet: a.getMetadata},
 	}
 }

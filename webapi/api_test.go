@@ -3,11 +3,15 @@ package webapi_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -78,8 +82,17 @@ type fakeLedger struct{ err error }
 func (f fakeLedger) Validate([]byte) error                             { return f.err }
 func (f fakeLedger) Transaction(string) ([]byte, bool, error)          { return nil, false, f.err }
 func (f fakeLedger) TxHeight(string) (int64, bool, error)              { return 0, false, f.err }
-func (f fakeLedger) BlockTxIDs(int64) ([]string, bool, error)          { return nil, false, f.err }
+func (f fakeLedger) Height() int64                                     { return 1 }
+func (f fakeLedger) Block(int64) (ledger.Block, bool, error)           { return ledger.Block{}, false, f.err }
 func (f fakeLedger) Outputs(string, *bool) ([]ledger.OutputRef, error) { return nil, f.err }
+func (f fakeLedger) AssetTransactions(string, int) ([]ledger.AssetTx, error) {
+	return nil, f.err
+}
+func (f fakeLedger) LastAssetTransaction(string, string) (ledger.AssetTx, bool, error) {
+	return ledger.AssetTx{}, false, f.err
+}
+func (f fakeLedger) AssetCIDTransactions(string, int) ([]string, error)    { return nil, f.err }
+func (f fakeLedger) MetadataCIDTransactions(string, int) ([]string, error) { return nil, f.err }
 
 type env struct {
 	srv   *httptest.Server
@@ -285,9 +298,21 @@ func TestGetRoutes(t *testing.T) {
 	ref := func(tx *txbuild.Signed, i int) map[string]any {
 		return map[string]any{"transaction_id": tx.ID, "output_index": float64(i)}
 	}
-	var createJSON, giveJSON any
-	_ = json.Unmarshal(e.create.Raw, &createJSON)
+	var giveJSON any
 	_ = json.Unmarshal(e.give.Raw, &giveJSON)
+	// Planetmint's block shape; the app hashes chain as the ledger
+	// documents it: SHA-256(previous || height || ids), from empty.
+	hashes := map[int64][]byte{}
+	prev := []byte{}
+	for h, tx := range []*txbuild.Signed{e.create, e.give} {
+		id, _ := hex.DecodeString(tx.ID)
+		sum := sha256.Sum256(slices.Concat(prev, binary.BigEndian.AppendUint64(nil, uint64(h+1)), id))
+		prev = sum[:]
+		hashes[int64(h+1)] = prev
+	}
+	block := func(h int64, tx *txbuild.Signed) map[string]any {
+		return map[string]any{"app_hash": hex.EncodeToString(hashes[h]), "height": float64(h), "transaction_ids": []any{tx.ID}}
+	}
 	tests := []struct {
 		path   string
 		status int
@@ -308,14 +333,15 @@ func TestGetRoutes(t *testing.T) {
 		{"/api/v1/outputs?public_key=" + bobKey + "&limit=3", 400, nil, `unknown parameter "limit"`},
 		{"/api/v1/outputs?public_key=" + bobKey + "&public_key=" + bobKey, 400, nil, "given more than once"},
 		{"/api/v1/outputs?public_key=%zz", 400, nil, "malformed query string"},
-		{"/api/v1/blocks/1", 200, map[string]any{"height": float64(1), "transactions": []any{createJSON}}, ""},
-		{"/api/v1/blocks/2", 200, map[string]any{"height": float64(2), "transactions": []any{giveJSON}}, ""},
+		{"/api/v1/blocks/1", 200, block(1, e.create), ""},
+		{"/api/v1/blocks/2", 200, block(2, e.give), ""},
+		{"/api/v1/blocks/latest", 200, block(2, e.give), ""},
 		{"/api/v1/blocks/3", 404, nil, "Not found: no committed block at height 3"},
 		{"/api/v1/blocks/0", 400, nil, `block height "0" must be a positive integer`},
 		{"/api/v1/blocks/two", 400, nil, "must be a positive integer"},
-		{"/api/v1/blocks?transaction_id=" + e.give.ID, 200, []any{float64(2)}, ""},
-		{"/api/v1/blocks/?transaction_id=" + e.create.ID, 200, []any{float64(1)}, ""},
-		{"/api/v1/blocks?transaction_id=" + strings.Repeat("1", 64), 200, []any{}, ""},
+		{"/api/v1/blocks?transaction_id=" + e.give.ID, 200, block(2, e.give), ""},
+		{"/api/v1/blocks/?transaction_id=" + e.create.ID, 200, block(1, e.create), ""},
+		{"/api/v1/blocks?transaction_id=" + strings.Repeat("1", 64), 404, nil, "Not found"},
 		{"/api/v1/blocks", 400, nil, "transaction_id is required"},
 		{"/api/v1/nothing-here", 404, nil, "Not found: /api/v1/nothing-here"},
 	}
@@ -351,11 +377,12 @@ func TestMethods(t *testing.T) {
 		status       int
 		allow        string
 	}{
-		{http.MethodGet, "/api/v1/transactions", 405, "POST, OPTIONS"},
+		{http.MethodPut, "/api/v1/transactions", 405, "GET, HEAD, POST, OPTIONS"},
+		{http.MethodPost, "/api/v1/assets/QmX", 405, "GET, HEAD, OPTIONS"},
 		{http.MethodDelete, "/api/v1/transactions/" + e.give.ID, 405, "GET, HEAD, OPTIONS"},
 		{http.MethodPost, "/api/v1/outputs", 405, "GET, HEAD, OPTIONS"},
 		{http.MethodPut, "/api/v1/blocks/1", 405, "GET, HEAD, OPTIONS"},
-		{http.MethodOptions, "/api/v1/transactions", 204, "POST, OPTIONS"},
+		{http.MethodOptions, "/api/v1/transactions", 204, "GET, HEAD, POST, OPTIONS"},
 		{http.MethodOptions, "/api/v1/blocks", 204, "GET, HEAD, OPTIONS"},
 		{http.MethodHead, "/api/v1/transactions/" + e.give.ID, 200, ""},
 	}

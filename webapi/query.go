@@ -1,7 +1,7 @@
 package webapi
 
 import (
-	"encoding/json"
+	"encoding/hex"
 	"fmt"
 	"maps"
 	"net/http"
@@ -52,40 +52,28 @@ func (a *API) getOutputs(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, refs)
 }
 
-// getBlock serves GET /api/v1/blocks/{height} in Planetmint's shape:
-// {"height": h, "transactions": [the block's valid transactions, whole]}.
+// getBlock serves GET /api/v1/blocks/{height} in the shape Planetmint
+// answers since it standardised its blocks API: {"app_hash", "height",
+// "transaction_ids"}. BigchainDB 2.0 (and Planetmint before) put the
+// whole transactions in "transactions"; GET /transactions/{id} reads them.
 func (a *API) getBlock(w http.ResponseWriter, r *http.Request) {
 	height, err := strconv.ParseInt(r.PathValue("height"), 10, 64)
 	if err != nil || height <= 0 {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("block height %q must be a positive integer", r.PathValue("height")))
 		return
 	}
-	ids, found, err := a.cfg.Ledger.BlockTxIDs(height)
-	if err != nil {
-		a.internal(w, err)
-		return
-	}
-	if !found {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("Not found: no committed block at height %d", height))
-		return
-	}
-	txs := make([]json.RawMessage, len(ids))
-	for i, id := range ids {
-		raw, found, err := a.cfg.Ledger.Transaction(id)
-		if err == nil && !found {
-			err = fmt.Errorf("block %d lists transaction %s, which is not stored", height, id)
-		}
-		if err != nil {
-			a.internal(w, err)
-			return
-		}
-		txs[i] = raw
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"height": height, "transactions": txs})
+	a.writeBlock(w, height, fmt.Sprintf("Not found: no committed block at height %d", height))
 }
 
-// listBlocks serves GET /api/v1/blocks?transaction_id=<id>: the heights of
-// the blocks holding the transaction, [] when none does.
+// latestBlock serves GET /api/v1/blocks/latest: the last committed block,
+// 404 before the first.
+func (a *API) latestBlock(w http.ResponseWriter, _ *http.Request) {
+	a.writeBlock(w, a.cfg.Ledger.Height(), "Not found: no block is committed yet")
+}
+
+// listBlocks serves GET /api/v1/blocks?transaction_id=<id>: the block
+// holding the transaction, in getBlock's shape, or 404, as Planetmint
+// answers (BigchainDB 2.0 answered a list of heights, [] for none).
 func (a *API) listBlocks(w http.ResponseWriter, r *http.Request) {
 	q, ok := query(w, r, "transaction_id")
 	if !ok {
@@ -101,11 +89,28 @@ func (a *API) listBlocks(w http.ResponseWriter, r *http.Request) {
 		a.internal(w, err)
 		return
 	}
-	heights := []int64{}
-	if found {
-		heights = append(heights, height)
+	if !found {
+		writeError(w, http.StatusNotFound, "Not found: no committed transaction "+id)
+		return
 	}
-	writeJSON(w, http.StatusOK, heights)
+	a.writeBlock(w, height, fmt.Sprintf("Not found: no committed block at height %d", height))
+}
+
+func (a *API) writeBlock(w http.ResponseWriter, height int64, notFound string) {
+	b, found, err := a.cfg.Ledger.Block(height)
+	if err != nil {
+		a.internal(w, err)
+		return
+	}
+	if !found {
+		writeError(w, http.StatusNotFound, notFound)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"app_hash":        hex.EncodeToString(b.AppHash),
+		"height":          b.Height,
+		"transaction_ids": b.TxIDs,
+	})
 }
 
 // query parses the query string and refuses parameters the route does not
