@@ -97,15 +97,18 @@ func NewRootHandler(cfg RootConfig) (http.Handler, error) {
 }
 
 // apiV1 lists the routes the node's Web API serves (package webapi), with
-// Planetmint's keys and paths. Planetmint's assets, metadata and
-// validators are left out: they are not served, and a client that follows
-// the root must not be sent to a 404.
+// Planetmint's keys and paths. Planetmint's validators is left out: it is
+// not served, and a client that follows the root must not be sent to a
+// 404. (assets and metadata are Planetmint 2.x's /assets/<cid> and
+// /metadata/<cid>; without a CID they answer 400 saying so.)
 func apiV1(cfg RootConfig, prefix string) map[string]any {
 	doc := map[string]any{
 		"docs":         cfg.Docs,
 		"transactions": prefix + "/transactions/",
 		"blocks":       prefix + "/blocks/",
 		"outputs":      prefix + "/outputs/",
+		"assets":       prefix + "/assets/",
+		"metadata":     prefix + "/metadata/",
 	}
 	if cfg.AdvertisedURL != "" {
 		base := strings.TrimSuffix(cfg.AdvertisedURL, "/")

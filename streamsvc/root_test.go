@@ -83,7 +83,7 @@ func withoutDocs(m map[string]any) map[string]any {
 
 // unserved are the routes of Planetmint's API root that the Web API does
 // not serve, and so must not advertise.
-var unserved = []string{"assets", "metadata", "validators"}
+var unserved = []string{"validators"}
 
 // servedOnly is Planetmint's /api/v1 document without the unserved routes.
 func servedOnly(m map[string]any) map[string]any {
