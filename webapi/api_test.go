@@ -343,6 +343,8 @@ func TestGetRoutes(t *testing.T) {
 		{"/api/v1/blocks/?transaction_id=" + e.create.ID, 200, block(1, e.create), ""},
 		{"/api/v1/blocks?transaction_id=" + strings.Repeat("1", 64), 404, nil, "Not found"},
 		{"/api/v1/blocks", 400, nil, "transaction_id is required"},
+		{"/api/v1/blocks?transaction_id=", 404, nil, "Not found"},
+		{"/api/v1/blocks?transaction_id=123", 404, nil, "Not found"},
 		{"/api/v1/nothing-here", 404, nil, "Not found: /api/v1/nothing-here"},
 	}
 	for _, tt := range tests {

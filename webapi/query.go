@@ -79,11 +79,12 @@ func (a *API) listBlocks(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	id := q.Get("transaction_id")
-	if id == "" {
+	if !q.Has("transaction_id") {
 		writeError(w, http.StatusBadRequest, "transaction_id is required")
 		return
 	}
+	// Given but empty (or not an id) is 404, as in Planetmint.
+	id := q.Get("transaction_id")
 	height, found, err := a.cfg.Ledger.TxHeight(id)
 	if err != nil {
 		a.internal(w, err)
