@@ -15,7 +15,7 @@ import (
 )
 
 // Version is reported in Info so operators can tell ledger builds apart.
-const Version = "0.2.0"
+const Version = "0.3.0"
 
 // Config configures an App.
 type Config struct {
