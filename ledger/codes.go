@@ -41,9 +41,9 @@ const (
 	// CodeBadSignature: a signature in a fulfillment does not verify
 	// against the input's signed message.
 	CodeBadSignature uint32 = 12
-	// CodeConditionMismatch: a fulfillment is valid but meets another
-	// condition than the spent output's (or, in a CREATE, than the one
-	// its owners_before describe).
+	// CodeConditionMismatch: a TRANSFER's fulfillment is valid but meets
+	// another condition than the spent output's. (A CREATE's may meet
+	// any, as in Planetmint.)
 	CodeConditionMismatch uint32 = 13
 	// CodeInputNotFound: an input spends an output of a transaction the
 	// ledger does not hold, or an index that transaction does not have.

@@ -9,18 +9,20 @@
 // exist and are unspent, one asset, amounts that add up, fulfillments that
 // meet the spent outputs' conditions). Other Planetmint operations are
 // refused with CodeUnsupportedOperation. Every refusal has a stable code
-// (codes.go) and a log message that says exactly what is wrong.
+// (codes.go), Planetmint's or BigchainDB's own message where their code has
+// one (errors_planetmint.go: clients compare it word for word), and a
+// detail that says exactly what is wrong.
 //
 // CheckTx and FinalizeBlock run the same checks through one view of the
 // state; in FinalizeBlock that view includes the block's earlier valid
 // transactions, so of two conflicting transactions in a block the first
 // wins. State changes follow ABCI 2.0: FinalizeBlock validates and stages
 // a block and returns its app hash, Commit writes the staged block
-// (transactions, outputs, spent markers, the owner index, the block's ids)
-// in one synced batch. A crash between the two loses nothing, because
+// (transactions, outputs, spent markers, the owner, asset and CID indexes,
+// the block's ids and app hash) in one synced batch. A crash between the two loses nothing, because
 // CometBFT replays the block on restart.
 //
-// The read methods (Transaction, TxHeight, BlockTxIDs, Outputs) serve the
-// Web API from committed state, which Commit writes before the stream
-// publishes the block.
+// The read methods (Transaction, TxHeight, Block, Outputs,
+// AssetTransactions, the CID lookups) serve the Web API from committed
+// state, which Commit writes before the stream publishes the block.
 package ledger
