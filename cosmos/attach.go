@@ -26,6 +26,16 @@ type Stream struct {
 	started error
 }
 
+// App is what Attach needs of the chain's app: BaseApp's streaming
+// manager. *baseapp.BaseApp has it, and so has every app embedding it
+// (runtime.App, the SDK's app.go templates).
+type App interface {
+	StreamingManager() storetypes.StreamingManager
+	SetStreamingManager(storetypes.StreamingManager)
+}
+
+var _ App = (*baseapp.BaseApp)(nil)
+
 // Attach reads [stream] from app.toml (appOpts, as the SDK hands them to
 // the app's constructor), and when enable = true opens the stream's
 // durable log under the home's data directory and adds its listener to
@@ -33,7 +43,7 @@ type Stream struct {
 // in the app's constructor, before the app is loaded: the blocks
 // CometBFT's handshake replays then reach the log. logger nil logs to
 // stderr at info.
-func Attach(app *baseapp.BaseApp, appOpts servertypes.AppOptions, logger hclog.Logger) (*Stream, error) {
+func Attach(app App, appOpts servertypes.AppOptions, logger hclog.Logger) (*Stream, error) {
 	enable, cfg, err := Config(appOpts)
 	if err != nil || !enable {
 		return nil, err
