@@ -132,5 +132,12 @@ func builtSeeds() [][]byte {
 	spend := txbuild.Transfer("2.0", create.ID, nil, []txbuild.Input{create.Spend(0, alice), create.Spend(1, bob, carol)},
 		txbuild.To("4", bob), txbuild.To("1", carol)).MustSign()
 	v3 := txbuild.Create("3.0", bob, "QmCID", "QmMeta", txbuild.ToAll("1", 1, alice, carol)).MustSign()
-	return [][]byte{create.Raw, spend.Raw, v3.Raw}
+	// Issued by two of three (a CREATE with a threshold fulfillment), and
+	// keys near BigchainDB's key-name rule ("a$b" is fine, "a.b" is not),
+	// nested in objects and lists.
+	group := txbuild.Create("2.0", alice, map[string]any{"a$b": []any{map[string]any{"c": 1}}}, map[string]any{"x": map[string]any{"y_z": 1}}, txbuild.To("1", carol))
+	group.Inputs[0].OwnersBefore = []string{alice.PublicKey(), bob.PublicKey(), carol.PublicKey()}
+	group.Inputs[0].Condition = txbuild.ToAll("1", 2, alice, bob, carol).Condition
+	group.Inputs[0].Signers = []txbuild.KeyPair{alice, carol}
+	return [][]byte{create.Raw, spend.Raw, v3.Raw, group.MustSign().Raw}
 }

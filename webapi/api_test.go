@@ -105,7 +105,7 @@ type env struct {
 	create, give *txbuild.Signed
 }
 
-func newEnv(t *testing.T, cfg webapi.APIConfig) *env {
+func newEnv(t testing.TB, cfg webapi.APIConfig) *env {
 	t.Helper()
 	app, err := ledger.New(ledger.Config{Dir: t.TempDir()})
 	if err != nil {
