@@ -36,9 +36,10 @@ type clientSet struct {
 }
 
 // startClients starts enough processes for n connections to url (at most
-// perProc each, one source address each) and waits until every process has
+// perProc each, one source address each; query is a cometbft mode's
+// subscription, "" for tm.event='Tx') and waits until every process has
 // set up its connections.
-func startClients(ctx context.Context, url, mode string, n, perProc int, sources []string) (*clientSet, error) {
+func startClients(ctx context.Context, url, mode, query string, n, perProc int, sources []string) (*clientSet, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("find own executable: %w", err)
@@ -53,7 +54,11 @@ func startClients(ctx context.Context, url, mode string, n, perProc int, sources
 		if i < n%nprocs {
 			k++
 		}
-		p, err := startProc(ctx, exe, []string{"-url", url, "-n", strconv.Itoa(k), "-src", sources[i], "-mode", mode})
+		args := []string{"-url", url, "-n", strconv.Itoa(k), "-src", sources[i], "-mode", mode}
+		if query != "" {
+			args = append(args, "-query", query)
+		}
+		p, err := startProc(ctx, exe, args)
 		if err != nil {
 			cs.kill()
 			return nil, err

@@ -58,22 +58,23 @@ func TestSmoke(t *testing.T) {
 				tr.Target, tr.Kind, tr.Txs, tr.Served, tr.Events, tr.Delivered, tr.Lost, 10*tr.Txs*tr.Blocks)
 		}
 	}
-	// cometstream, CometBFT default and raised, at 10 subscribers.
-	if len(res.Real) != 3 {
-		t.Errorf("%d real-transaction trials, want 3", len(res.Real))
+	// cometstream, CometBFT default and raised, tx_results with a query
+	// and CometBFT with the same query, at 10 subscribers.
+	if len(res.Real) != 5 {
+		t.Errorf("%d real-transaction trials, want 5", len(res.Real))
 	}
 	for _, tr := range res.Real {
 		if tr.Served != 10 || tr.Events != 10*20 {
 			t.Errorf("%s: served %d, events %d; want 10 subscribers wanting 20 transactions each", tr.Target, tr.Served, tr.Events)
 		}
-		if tr.Target == driver.TargetStream && tr.Lost != 0 {
-			t.Errorf("cometstream lost %d events", tr.Lost)
+		if (tr.Target == driver.TargetStream || tr.Target == driver.TargetTxResults) && tr.Lost != 0 {
+			t.Errorf("%s lost %d events", tr.Target, tr.Lost)
 		}
 	}
 	// Off, on with no subscribers, on with subscribers, and one per real
 	// trial.
-	if len(res.TxRate) != 6 {
-		t.Errorf("%d tx rate measurements, want 6", len(res.TxRate))
+	if len(res.TxRate) != 8 {
+		t.Errorf("%d tx rate measurements, want 8", len(res.TxRate))
 	}
 
 	// The commit flood: async then commit, every post answered 202 and
@@ -92,7 +93,7 @@ func TestSmoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"## Targets", "## 2. Fan-out", "## 3. Real transactions", "## 9. Commit flood", "throughput.svg"} {
+	for _, want := range []string{"## Targets", "## 2. Fan-out", "## 3. Real transactions", "## 9. Commit flood", "throughput.svg", driver.TargetTxResults, "`tx_results` with a query"} {
 		if !strings.Contains(string(doc), want) {
 			t.Errorf("report lacks %q", want)
 		}

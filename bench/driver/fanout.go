@@ -96,7 +96,7 @@ func (r *runner) fanOut(ctx context.Context) error {
 	for _, subs := range r.cfg.Subscribers {
 		for i, txs := range r.cfg.TxsPerBlock {
 			var burst Trial
-			err := r.withClients(ctx, n.streamURL(streamsvc.PathTransactions), bench.ModeStream, subs, i == 0, func(cs *clientSet) error {
+			err := r.withClients(ctx, n.streamURL(streamsvc.PathTransactions), bench.ModeStream, "", subs, i == 0, func(cs *clientSet) error {
 				var err error
 				burst, err = r.synthetic(ctx, cs, Trial{Target: TargetStream, Kind: KindBurst, Subs: subs, Txs: txs,
 					Blocks: r.burstBlocks(subs, txs)}, logPublisher(n.Log()), &next)
@@ -113,7 +113,7 @@ func (r *runner) fanOut(ctx context.Context) error {
 			if r.cfg.NoFloor {
 				continue
 			}
-			err = r.withClients(ctx, "ws://"+f.Addr()+"/", bench.ModeStream, subs, false, func(cs *clientSet) error {
+			err = r.withClients(ctx, "ws://"+f.Addr()+"/", bench.ModeStream, "", subs, false, func(cs *clientSet) error {
 				if err := waitFor(ctx, time.Minute, func() bool { return f.Subscribers() >= cs.connected() }); err != nil {
 					return fmt.Errorf("floor: %d of %d subscribers registered: %w", f.Subscribers(), cs.connected(), err)
 				}
@@ -138,14 +138,14 @@ func (r *runner) fanOut(ctx context.Context) error {
 // withClients starts client processes for subs connections to url, runs
 // fn, and stops them. With memory set, it first records the driver's
 // (the node's) memory per idle subscriber.
-func (r *runner) withClients(ctx context.Context, url, mode string, subs int, memory bool, fn func(*clientSet) error) error {
+func (r *runner) withClients(ctx context.Context, url, mode, query string, subs int, memory bool, fn func(*clientSet) error) error {
 	var before uint64
 	goroutines := runtime.NumGoroutine()
 	memory = memory && subs >= 100 // below, the noise is larger than the subscribers
 	if memory {
 		before = liveBytes()
 	}
-	cs, err := startClients(ctx, url, mode, subs, r.cfg.MaxConnsPerProcess, r.cfg.Sources)
+	cs, err := startClients(ctx, url, mode, query, subs, r.cfg.MaxConnsPerProcess, r.cfg.Sources)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	neturl "net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -56,6 +57,12 @@ func (r *runner) realTxs(ctx context.Context) error {
 				if err := r.realTrial(ctx, n, TargetCometBFT, subs, rep, src); err != nil {
 					return err
 				}
+				if err := r.realTrial(ctx, n, TargetTxResults, subs, rep, src); err != nil {
+					return err
+				}
+				if err := r.realTrial(ctx, n, TargetCometBFTQuery, subs, rep, src); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
@@ -78,13 +85,20 @@ func (r *runner) realTxs(ctx context.Context) error {
 // realTrial broadcasts RealTxs signed transactions while subs subscribers
 // of target follow the chain, and records what they received.
 func (r *runner) realTrial(ctx context.Context, n *benchNode, target string, subs, rep int, src *txSource) error {
-	url, mode := n.streamURL(streamsvc.PathTransactions), bench.ModeStream
+	url, mode, query := n.streamURL(streamsvc.PathTransactions), bench.ModeStream, ""
 	stall := r.cfg.StallTimeout
-	if target != TargetStream {
+	switch target {
+	case TargetStream:
+	case TargetTxResults:
+		url = n.streamURL(streamsvc.PathTxResults) + "?" + streamsvc.ParamQuery + "=" + neturl.QueryEscape(BenchQuery)
+	default:
 		url, mode = n.rpcWebSocketURL(), bench.ModeCometBFT
+		if target == TargetCometBFTQuery {
+			query = BenchQuery
+		}
 		stall /= 6 // a cancelled CometBFT subscription never resumes
 	}
-	return r.withClients(ctx, url, mode, subs, false, func(cs *clientSet) error {
+	return r.withClients(ctx, url, mode, query, subs, false, func(cs *clientSet) error {
 		t := Trial{Target: target, Kind: KindReal, Subs: subs, Rep: rep, Served: cs.connected(), SetupErrors: cs.readyErrors()}
 		t.Load, _, _ = strings.Cut(loadAverage(), " ")
 		base, err := cs.report()
@@ -136,7 +150,7 @@ func (r *runner) realTrial(ctx context.Context, n *benchNode, target string, sub
 // rateWithSubscribers measures the chain's rate while subs cometstream
 // subscribers read every event, and checks they got them all.
 func (r *runner) rateWithSubscribers(ctx context.Context, n *benchNode, subs int, src *txSource) error {
-	return r.withClients(ctx, n.streamURL(streamsvc.PathTransactions), bench.ModeStream, subs, false, func(cs *clientSet) error {
+	return r.withClients(ctx, n.streamURL(streamsvc.PathTransactions), bench.ModeStream, "", subs, false, func(cs *clientSet) error {
 		if _, err := cs.report(); err != nil {
 			return err
 		}

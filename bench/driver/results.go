@@ -49,12 +49,19 @@ const (
 	TargetFloor           = "floor"
 	TargetCometBFT        = "cometbft /websocket (default limits)"
 	TargetCometBFTRaised  = "cometbft /websocket (limits raised)"
+	TargetTxResults       = "cometstream tx_results (query)"
+	TargetCometBFTQuery   = "cometbft /websocket (same query)"
 	KindBurst             = "burst"
 	KindPaced             = "paced"
 	KindReal              = "real txs"
 	pacedIntervalMinimum  = 20 * time.Millisecond
 	pacedIntervalHeadroom = 2
 )
+
+// BenchQuery is the CometBFT query of the tx_results trials and of their
+// CometBFT control: every transaction, through the query matcher (the
+// ledger emits no ABCI events, so only CometBFT's own keys can be asked).
+const BenchQuery = "tm.event='Tx' AND tx.height>=1"
 
 // Trial is one measured delivery of blocks to a set of subscribers.
 type Trial struct {

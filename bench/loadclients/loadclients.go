@@ -45,6 +45,9 @@ type Config struct {
 	HandshakeTimeout time.Duration
 	// ReadBuffer is each connection's read buffer size. Defaults to 16 KiB.
 	ReadBuffer int
+	// Query is what a cometbft connection subscribes to. Defaults to
+	// tm.event='Tx'. (A stream connection's query is in its URL.)
+	Query string
 }
 
 // ParseFlags reads a Config from command-line arguments.
@@ -58,6 +61,7 @@ func ParseFlags(args []string) (Config, error) {
 	fs.IntVar(&c.DialConcurrency, "dial-concurrency", 32, "handshakes in flight")
 	fs.DurationVar(&c.HandshakeTimeout, "handshake-timeout", 20*time.Second, "time allowed to connect and subscribe")
 	fs.IntVar(&c.ReadBuffer, "read-buffer", 16<<10, "read buffer per connection, bytes")
+	fs.StringVar(&c.Query, "query", "", "CometBFT query a cometbft connection subscribes to (default tm.event='Tx')")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -85,6 +89,9 @@ func (c *Config) validate() error {
 	}
 	if c.ReadBuffer <= 0 {
 		c.ReadBuffer = 16 << 10
+	}
+	if c.Query == "" {
+		c.Query = "tm.event='Tx'"
 	}
 	if c.Source != "" && net.ParseIP(c.Source) == nil {
 		return fmt.Errorf("loadclients: -src %q is not an IP address", c.Source)
@@ -206,8 +213,12 @@ func dialAll(ctx context.Context, cfg Config) ([]*conn, bench.Ready) {
 	return conns, ready
 }
 
-// subscribeTx is the JSON-RPC request for CometBFT's Tx events.
-const subscribeTx = `{"jsonrpc":"2.0","method":"subscribe","id":1,"params":{"query":"tm.event='Tx'"}}`
+// subscribeRequest is the JSON-RPC request subscribing to query's events.
+func subscribeRequest(query string) []byte {
+	req, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "method": "subscribe", "id": 1,
+		"params": map[string]string{"query": query}}) // strings only: cannot fail
+	return req
+}
 
 func dial(ctx context.Context, d *websocket.Dialer, cfg Config) (*conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, cfg.HandshakeTimeout)
@@ -225,7 +236,7 @@ func dial(ctx context.Context, d *websocket.Dialer, cfg Config) (*conn, error) {
 		deadline, _ := ctx.Deadline()
 		_ = ws.SetWriteDeadline(deadline)
 		_ = ws.SetReadDeadline(deadline)
-		if err := ws.WriteMessage(websocket.TextMessage, []byte(subscribeTx)); err != nil {
+		if err := ws.WriteMessage(websocket.TextMessage, subscribeRequest(cfg.Query)); err != nil {
 			_ = ws.Close()
 			return nil, fmt.Errorf("subscribe: %w", err)
 		}
