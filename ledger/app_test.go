@@ -187,8 +187,11 @@ func TestRestartResumes(t *testing.T) {
 	if after.LastBlockHeight != 2 || !bytes.Equal(after.LastBlockAppHash, before.LastBlockAppHash) {
 		t.Fatalf("after restart Info = %d %x, want %d %x", after.LastBlockHeight, after.LastBlockAppHash, before.LastBlockHeight, before.LastBlockAppHash)
 	}
-	if resp := checkTx(t, app, txs[1].raw); resp.Code != ledger.CodeDuplicate {
-		t.Errorf("CheckTx of a committed tx after restart = %d, want CodeDuplicate", resp.Code)
+	if resp := checkTx(t, app, txs[0].raw); resp.Code != ledger.CodeDuplicate {
+		t.Errorf("CheckTx of a committed CREATE after restart = %d, want CodeDuplicate", resp.Code)
+	}
+	if resp := checkTx(t, app, txs[1].raw); resp.Code != ledger.CodeDoubleSpend {
+		t.Errorf("CheckTx of a committed TRANSFER after restart = %d, want CodeDoubleSpend", resp.Code)
 	}
 	finalize(t, app, 3, txs[3].raw)
 	commit(t, app)

@@ -84,6 +84,14 @@ type view struct {
 	blk *staged // nil in CheckTx
 }
 
+// again says where a transaction sent twice already is.
+func (v view) again(inBlock bool) string {
+	if inBlock {
+		return "already appears earlier in this block"
+	}
+	return "is already committed"
+}
+
 // where tells a message's reader which state a conflict is in.
 func (v view) where(inBlock bool) string {
 	if inBlock {
@@ -95,20 +103,18 @@ func (v view) where(inBlock bool) string {
 // check applies the rules that need state. Storage failures come back as
 // plain errors, refusals as *RejectError. The rules run in Planetmint's
 // order, so that a transaction wrong in several ways gets the message
-// Planetmint gives: duplicate; then for each input in turn, that it
-// exists and is unspent; then the fulfillments against the spent
-// conditions, the asset, inputs spent twice, and the amounts.
+// Planetmint gives: a CREATE must not be there already; a TRANSFER, for
+// each input in turn, spends one that exists and is unspent (so a
+// TRANSFER sent again is a double spend, as in Planetmint: it spends what
+// it spent); then the fulfillments against the spent conditions, the
+// asset, inputs spent twice, and the amounts.
 func (v view) check(tx *Transaction) error {
-	if inBlock, found, err := v.hasTx(tx.ID); err != nil {
-		return err
-	} else if found {
-		detail := "transaction " + tx.ID + " is already committed"
-		if inBlock {
-			detail = "transaction " + tx.ID + " already appears earlier in this block"
-		}
-		return rejectAs(CodeDuplicate, exceptionDuplicateTx, msgDuplicate(tx.ID), detail)
-	}
 	if tx.Operation != "TRANSFER" {
+		if inBlock, found, err := v.hasTx(tx.ID); err != nil {
+			return err
+		} else if found {
+			return rejectAs(CodeDuplicate, exceptionDuplicateTx, msgDuplicate(tx.ID), "transaction "+tx.ID+" "+v.again(inBlock))
+		}
 		return nil
 	}
 	spent := make([]outputRecord, len(tx.Inputs))
@@ -131,7 +137,11 @@ func (v view) check(tx *Transaction) error {
 		if by, inBlock, found, err := v.spender(ref); err != nil {
 			return err
 		} else if found {
-			return rejectAs(CodeDoubleSpend, exceptionDoubleSpend, msgInputSpent(ref.TransactionID), fmt.Sprintf("%s spends %s, already spent by transaction %s (%s)", field, what, by, v.where(inBlock)))
+			detail := fmt.Sprintf("%s spends %s, already spent by transaction %s (%s)", field, what, by, v.where(inBlock))
+			if by == tx.ID {
+				detail = "transaction " + tx.ID + " " + v.again(inBlock) + ": " + detail
+			}
+			return rejectAs(CodeDoubleSpend, exceptionDoubleSpend, msgInputSpent(ref.TransactionID), detail)
 		}
 		spent[i] = rec
 	}

@@ -224,7 +224,7 @@ func TestPostTransaction(t *testing.T) {
 		{"not JSON", "/api/v1/transactions", []byte("{not json"), http.StatusBadRequest, "Invalid transaction (InvalidJSON): transaction is not valid JSON"},
 		{"empty body", "/api/v1/transactions", nil, http.StatusBadRequest, "Invalid transaction (InvalidJSON): "},
 		{"id does not match", "/api/v1/transactions", tampered, http.StatusBadRequest, "Invalid transaction (InvalidHash): The transaction's id '"},
-		{"already committed", "/api/v1/transactions?mode=commit", e.give.Raw, http.StatusBadRequest, "Invalid transaction (DuplicateTransaction): transaction `" + e.give.ID + "` already exists"},
+		{"already committed", "/api/v1/transactions?mode=commit", e.create.Raw, http.StatusBadRequest, "Invalid transaction (DuplicateTransaction): transaction `" + e.create.ID + "` already exists"},
 		{"double spend", "/api/v1/transactions?mode=sync", spendAgain.Raw, http.StatusBadRequest, "Invalid transaction (DoubleSpend): input `" + e.create.ID + "` was already spent"},
 		{"too large", "/api/v1/transactions", bytes.Repeat([]byte(" "), 5000), http.StatusRequestEntityTooLarge, "transaction larger than 4096 bytes"},
 	}
