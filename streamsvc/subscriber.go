@@ -308,10 +308,7 @@ func (s *subscriber) readLoop() {
 	in := &inbound{conn: s.raw, deflate: s.deflate, limit: s.srv.cfg.ReadLimit, alive: renew,
 		ping: func(p []byte) {
 			throttle()
-			select {
-			case s.pings <- string(p): // the writer answers; only the latest matters
-			default:
-			}
+			offerLatest(s.pings, string(p)) // the writer answers
 		}}
 	// The writer answers close frames and failures (peerGone), keeping all
 	// our writes in one goroutine.
@@ -321,5 +318,24 @@ func (s *subscriber) readLoop() {
 			return
 		}
 		throttle()
+	}
+}
+
+// offerLatest leaves p in ch (capacity 1, whose one receiver is the
+// writer), in place of a ping payload still waiting there: RFC 6455 5.5.3
+// lets an endpoint answer only the most recent of several pings, never
+// only an older one (a client waiting for its latest pong would wait for
+// ever). The reader is ch's only sender, so the loop ends at once.
+func offerLatest(ch chan string, p string) {
+	for {
+		select {
+		case ch <- p:
+			return
+		default:
+		}
+		select {
+		case <-ch: // the older ping's pong is not owed any more
+		default:
+		}
 	}
 }
