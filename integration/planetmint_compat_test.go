@@ -117,7 +117,7 @@ func TestPlanetmintCompatibility(t *testing.T) {
 				"Invalid transaction (DoubleSpend): input `" + v2.ID + "` was already spent"},
 			{"CREATE sent again", v2.Raw, ledger.CodeDuplicate,
 				"Invalid transaction (DuplicateTransaction): transaction `" + v2.ID + "` already exists"},
-			{"TRANSFER sent again", v2b.Raw, ledger.CodeDoubleSpend,
+			{"TRANSFER sent again", v2b.Raw, ledger.CodeDuplicate,
 				"Invalid transaction (DoubleSpend): input `" + v2a.ID + "` was already spent"},
 			{"missing input", txbuild.Transfer("2.0", v2.ID, nil, []txbuild.Input{{Fulfills: &txbuild.Ref{TransactionID: unknown}, OwnersBefore: []string{carol.PublicKey()}, Condition: txbuild.To("1", carol).Condition, Signers: []txbuild.KeyPair{carol}}}, txbuild.To("1", carol)).MustSign().Raw, ledger.CodeInputNotFound,
 				"Invalid transaction (InputDoesNotExist): input `" + unknown + "` doesn't exist"},

@@ -193,7 +193,7 @@ func TestWebAPILedgerRules(t *testing.T) {
 	}), ledger.CodeBadSignature, "signature does not verify")
 	api.refused(t, "signature byte changed", remint(t, xfer, flip), ledger.CodeBadSignature, "signature does not verify")
 	api.refused(t, "signature byte changed, id kept", bytes.Replace(xfer, []byte("pGSAIDE5i63"), []byte("pGSAIDE5i64"), 1), ledger.CodeBadID, "does not match")
-	api.refused(t, "replay of a TRANSFER", xfer, ledger.CodeDoubleSpend, "is already committed")
+	api.refused(t, "replay of a TRANSFER", xfer, ledger.CodeDuplicate, "is already committed")
 
 	// Fresh keys: a chain of our own, then the stateful rules.
 	alice, bob, carol := txbuild.NewKeyPair(), txbuild.NewKeyPair(), txbuild.NewKeyPair()
@@ -282,9 +282,7 @@ func TestDoubleSpendInOneBlock(t *testing.T) {
 	for _, r := range res.TxsResults {
 		codes = append(codes, r.Code)
 	}
-	// The second encoding of toBob spends what toBob spent: a double
-	// spend, as in Planetmint.
-	if diff := cmp.Diff([]uint32{ledger.CodeOK, ledger.CodeDoubleSpend, ledger.CodeDoubleSpend}, codes); diff != "" {
+	if diff := cmp.Diff([]uint32{ledger.CodeOK, ledger.CodeDoubleSpend, ledger.CodeDuplicate}, codes); diff != "" {
 		t.Fatalf("block %d codes (-want +got):\n%s", height, diff)
 	}
 	// The Log is Planetmint's message, the Info the ledger's detail.

@@ -190,8 +190,8 @@ func TestRestartResumes(t *testing.T) {
 	if resp := checkTx(t, app, txs[0].raw); resp.Code != ledger.CodeDuplicate {
 		t.Errorf("CheckTx of a committed CREATE after restart = %d, want CodeDuplicate", resp.Code)
 	}
-	if resp := checkTx(t, app, txs[1].raw); resp.Code != ledger.CodeDoubleSpend {
-		t.Errorf("CheckTx of a committed TRANSFER after restart = %d, want CodeDoubleSpend", resp.Code)
+	if resp := checkTx(t, app, txs[1].raw); resp.Code != ledger.CodeDuplicate {
+		t.Errorf("CheckTx of a committed TRANSFER after restart = %d, want CodeDuplicate", resp.Code)
 	}
 	finalize(t, app, 3, txs[3].raw)
 	commit(t, app)

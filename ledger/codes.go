@@ -15,9 +15,9 @@ const (
 	// CodeBadID: the id is missing, not 64 lower-case hex digits, or not
 	// the hash of the transaction.
 	CodeBadID uint32 = 3
-	// CodeDuplicate: a CREATE with this id is already committed, or came
-	// earlier in the same block. (A TRANSFER sent twice spends what it
-	// spent the first time: CodeDoubleSpend, as in Planetmint.)
+	// CodeDuplicate: a transaction with this id is already committed, or
+	// came earlier in the same block. Planetmint words a TRANSFER's as a
+	// DoubleSpend (it spends what it spent), and so does the message.
 	CodeDuplicate uint32 = 4
 	// CodeBadVersion: version is missing or is neither "2.0" nor "3.0".
 	CodeBadVersion uint32 = 5
@@ -51,7 +51,7 @@ const (
 	CodeInputNotFound uint32 = 14
 	// CodeDoubleSpend: an input spends an output that is already spent
 	// (committed, earlier in the block, or by another input of the same
-	// transaction), which includes a TRANSFER sent again.
+	// transaction).
 	CodeDoubleSpend uint32 = 15
 	// CodeAssetMismatch: a TRANSFER spends outputs of another asset than
 	// the one it names.

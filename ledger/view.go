@@ -103,18 +103,26 @@ func (v view) where(inBlock bool) string {
 // check applies the rules that need state. Storage failures come back as
 // plain errors, refusals as *RejectError. The rules run in Planetmint's
 // order, so that a transaction wrong in several ways gets the message
-// Planetmint gives: a CREATE must not be there already; a TRANSFER, for
-// each input in turn, spends one that exists and is unspent (so a
-// TRANSFER sent again is a double spend, as in Planetmint: it spends what
-// it spent); then the fulfillments against the spent conditions, the
-// asset, inputs spent twice, and the amounts.
+// Planetmint gives: the transaction must not be there already; then for
+// each input in turn, that it exists and is unspent; then the
+// fulfillments against the spent conditions, the asset, inputs spent
+// twice, and the amounts.
+//
+// A TRANSFER sent again keeps CodeDuplicate, which block results have
+// always carried for it (the code is in CometBFT's results hash, so it
+// must not change for blocks already made), with the message Planetmint
+// gives it: it spends what it spent, a DoubleSpend.
 func (v view) check(tx *Transaction) error {
-	if tx.Operation != "TRANSFER" {
-		if inBlock, found, err := v.hasTx(tx.ID); err != nil {
-			return err
-		} else if found {
-			return rejectAs(CodeDuplicate, exceptionDuplicateTx, msgDuplicate(tx.ID), "transaction "+tx.ID+" "+v.again(inBlock))
+	if inBlock, found, err := v.hasTx(tx.ID); err != nil {
+		return err
+	} else if found {
+		detail := "transaction " + tx.ID + " " + v.again(inBlock)
+		if tx.Operation == "TRANSFER" {
+			return rejectAs(CodeDuplicate, exceptionDoubleSpend, msgInputSpent(tx.Inputs[0].Fulfills.TransactionID), detail)
 		}
+		return rejectAs(CodeDuplicate, exceptionDuplicateTx, msgDuplicate(tx.ID), detail)
+	}
+	if tx.Operation != "TRANSFER" {
 		return nil
 	}
 	spent := make([]outputRecord, len(tx.Inputs))
@@ -137,11 +145,7 @@ func (v view) check(tx *Transaction) error {
 		if by, inBlock, found, err := v.spender(ref); err != nil {
 			return err
 		} else if found {
-			detail := fmt.Sprintf("%s spends %s, already spent by transaction %s (%s)", field, what, by, v.where(inBlock))
-			if by == tx.ID {
-				detail = "transaction " + tx.ID + " " + v.again(inBlock) + ": " + detail
-			}
-			return rejectAs(CodeDoubleSpend, exceptionDoubleSpend, msgInputSpent(ref.TransactionID), detail)
+			return rejectAs(CodeDoubleSpend, exceptionDoubleSpend, msgInputSpent(ref.TransactionID), fmt.Sprintf("%s spends %s, already spent by transaction %s (%s)", field, what, by, v.where(inBlock)))
 		}
 		spent[i] = rec
 	}

@@ -53,7 +53,7 @@ func TestPlanetmintMessages(t *testing.T) {
 		{"not the owner", txbuild.Transfer("2.0", e.create.ID, nil, []txbuild.Input{{Fulfills: &txbuild.Ref{TransactionID: e.give.ID, OutputIndex: 1}, OwnersBefore: []string{carol.PublicKey()}, Condition: txbuild.To("3", carol).Condition, Signers: []txbuild.KeyPair{carol}}}, txbuild.To("3", carol)).MustSign().Raw,
 			ledger.CodeConditionMismatch, "Invalid transaction (InvalidSignature): Transaction signature is invalid."},
 		{"CREATE already committed", e.create.Raw, ledger.CodeDuplicate, "Invalid transaction (DuplicateTransaction): transaction `" + e.create.ID + "` already exists"},
-		{"TRANSFER sent again", e.give.Raw, ledger.CodeDoubleSpend, "Invalid transaction (DoubleSpend): input `" + e.create.ID + "` was already spent"},
+		{"TRANSFER sent again", e.give.Raw, ledger.CodeDuplicate, "Invalid transaction (DoubleSpend): input `" + e.create.ID + "` was already spent"},
 		{"id does not match", bytes.Replace(e.give.Raw, []byte(`"amount":"2"`), []byte(`"amount":"9"`), 1),
 			ledger.CodeBadID, "Invalid transaction (InvalidHash): The transaction's id '" + e.give.ID + "' isn't equal to the hash of its body, i.e. it's not valid."},
 		{"amount zero", reminted(t, txbuild.Create("2.0", carol, nil, nil, txbuild.To("0", carol)).Object([]any{"x"}, nil)),
