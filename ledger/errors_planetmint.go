@@ -3,6 +3,7 @@ package ledger
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 )
 
 // Planetmint's and BigchainDB's own messages (transactions.common and
@@ -37,6 +38,28 @@ func PlanetmintMessage(name, msg string) string {
 		return "Invalid transaction schema: " + msg
 	}
 	return fmt.Sprintf("Invalid transaction (%s): %s", name, msg)
+}
+
+// Exception names the Planetmint exception of a refusal known only by its
+// ABCI code and Log, as CometBFT's answers carry it: CodeName(code), but
+// for the codes whose refusals Planetmint words under two names, told
+// apart by the message (the refusal's Name would be the same).
+func Exception(code uint32, log string) string {
+	switch code {
+	case CodeDuplicate:
+		if strings.HasPrefix(log, "input `") {
+			return exceptionDoubleSpend
+		}
+	case CodeBadAmount:
+		if !strings.HasPrefix(log, "`amount`") {
+			return exceptionSchema
+		}
+	case CodeBadFulfillment:
+		if log != msgFulfillmentURI && log != msgSignatureInvalid {
+			return exceptionSchema
+		}
+	}
+	return CodeName(code)
 }
 
 func msgDuplicate(id string) string    { return fmt.Sprintf("transaction `%s` already exists", id) }

@@ -1,6 +1,7 @@
 package ledger_test
 
 import (
+	"encoding/json"
 	"errors"
 	"testing"
 
@@ -64,4 +65,43 @@ func TestKeyNames(t *testing.T) {
 	if err := newChain(t).app.Validate(v3.Raw); err != nil {
 		t.Errorf("Validate(3.0) = %v", err)
 	}
+}
+
+// TestException: the exception named from a code and Log alone (what
+// CometBFT answers) is the one the refusal itself names.
+func TestException(t *testing.T) {
+	alice := txbuild.NewKeyPair()
+	c := newChain(t)
+	create := txbuild.Create("2.0", alice, nil, nil, txbuild.To("2", alice)).MustSign()
+	give := txbuild.Transfer("2.0", create.ID, nil, []txbuild.Input{create.Spend(0, alice)}, txbuild.To("2", alice)).MustSign()
+	c.accept(create, give)
+	unsigned := txbuild.Create("2.0", alice, nil, nil, txbuild.To("1", alice)).Object([]any{nil}, nil)
+	for _, raw := range [][]byte{
+		create.Raw, give.Raw,
+		txbuild.Create("2.0", alice, nil, nil, txbuild.To("0", alice)).MustSign().Raw,
+		txbuild.Create("2.0", alice, nil, nil, txbuild.To("x", alice)).MustSign().Raw,
+		mintObject(t, unsigned),
+		txbuild.Create("2.0", alice, map[string]any{"a.b": 1}, nil, txbuild.To("1", alice)).MustSign().Raw,
+	} {
+		var rej *ledger.RejectError
+		if err := c.app.Validate(raw); !errors.As(err, &rej) {
+			t.Fatalf("Validate = %v, want a refusal", err)
+		}
+		if got := ledger.Exception(rej.Code, rej.Msg); got != rej.Exception() {
+			t.Errorf("Exception(%d, %q) = %s, the refusal names %s", rej.Code, rej.Msg, got, rej.Exception())
+		}
+	}
+}
+
+func mintObject(t *testing.T, obj map[string]any) []byte {
+	t.Helper()
+	b, err := json.Marshal(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _, err := ledger.WithID(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
 }

@@ -260,6 +260,11 @@ func TestPostTransactionCometBFTAnswers(t *testing.T) {
 				return &coretypes.ResultBroadcastTx{Code: ledger.CodeDoubleSpend, Log: "spent meanwhile"}, nil
 			}
 		}, http.StatusBadRequest, "Invalid transaction (DoubleSpend): spent meanwhile"},
+		{"CheckTx: a TRANSFER sent again", "sync", func(b *fakeBroadcaster) {
+			b.sync = func(cmttypes.Tx) (*coretypes.ResultBroadcastTx, error) {
+				return &coretypes.ResultBroadcastTx{Code: ledger.CodeDuplicate, Log: "input `ab` was already spent"}, nil
+			}
+		}, http.StatusBadRequest, "Invalid transaction (DoubleSpend): input `ab` was already spent"},
 		{"refused in its block", "commit", func(b *fakeBroadcaster) {
 			b.commit = func(context.Context, cmttypes.Tx) (*coretypes.ResultBroadcastTxCommit, error) {
 				return &coretypes.ResultBroadcastTxCommit{TxResult: abcitypes.ExecTxResult{Code: ledger.CodeDoubleSpend, Log: "first one won"}}, nil

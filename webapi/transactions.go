@@ -115,9 +115,8 @@ func (a *API) broadcast(ctx context.Context, w http.ResponseWriter, mode string,
 		writeError(w, http.StatusInternalServerError, "submitting the transaction to CometBFT failed: "+err.Error())
 	case code != 0:
 		a.log.Debug("transaction refused", "stage", mode, "code", code, "reason", log)
-		// CometBFT carries the code and the Log (the message) only; each
-		// code that a state change can cause has one exception name.
-		writeRefusal(w, code, ledger.CodeName(code), log, "")
+		// CometBFT carries the code and the Log (the message) only.
+		writeRefusal(w, code, ledger.Exception(code, log), log, "")
 	default:
 		return true
 	}
