@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/cometstream/cometstream/ledger"
 	"github.com/cometstream/cometstream/ledger/txbuild"
 	"github.com/cometstream/cometstream/webapi"
 )
@@ -98,5 +99,31 @@ func TestAssetQueries(t *testing.T) {
 	r := e.do(t, http.MethodGet, "/api/v1/transactions?asset_ids="+e.create.ID+"&operation=CREATE", nil)
 	if want := "[" + string(e.create.Raw) + "]\n"; string(r.body) != want {
 		t.Errorf("body %s, want %s", r.body, want)
+	}
+}
+
+// overCap answers every asset with 1001 transactions of each operation.
+type overCap struct{ webapi.Ledger }
+
+func (overCap) AssetTransactions(_ string, max int) ([]ledger.AssetTx, error) {
+	out := make([]ledger.AssetTx, 0, max)
+	for i := 0; i < max; i++ {
+		out = append(out, ledger.AssetTx{ID: strings.Repeat("0", 64), Operation: []string{"CREATE", "TRANSFER"}[min(i, 1)], Height: int64(i + 1)})
+	}
+	return out, nil
+}
+
+// TestAssetQueriesCap: past 1000 matching transactions the answer is a
+// 400 that says how to narrow it, never a list cut short.
+func TestAssetQueriesCap(t *testing.T) {
+	app, err := ledger.New(ledger.Config{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = app.Close() })
+	e := newEnv(t, webapi.APIConfig{Ledger: overCap{app}})
+	id := strings.Repeat("a", 64)
+	for _, q := range []string{"asset_ids=" + id, "asset_ids=" + id + "&operation=TRANSFER", "asset_ids=" + id + "," + strings.Repeat("b", 64)} {
+		checkError(t, e.do(t, http.MethodGet, "/api/v1/transactions?"+q, nil), http.StatusBadRequest, "more than 1000 transactions match")
 	}
 }
