@@ -68,7 +68,7 @@ func TestSDKChainBankTransfers(t *testing.T) {
 		t.Skip("runs an SDK chain")
 	}
 	if os.Getenv(chainChild) == "" {
-		runChainChild(t)
+		runChainChild(t, "TestSDKChainBankTransfers")
 		return
 	}
 	cfg, err := network.DefaultConfigWithAppConfig(network.MinimumAppConfig())
@@ -161,14 +161,14 @@ func TestSDKChainBankTransfers(t *testing.T) {
 // chainChild marks the process that runs the chain.
 const chainChild = "COSMOS_CHAIN_TEST_CHILD"
 
-// runChainChild runs TestSDKChainBankTransfers in a child process, again
+// runChainChild runs the test named in a child process, again
 // (up to three times) when a port was taken: the SDK's network picks its
 // ports by listening on :0 and closing, so another process on the machine
 // may bind one first, and after a failed start it keeps its process-wide
 // lock, so only a new process can try again.
-func runChainChild(t *testing.T) {
+func runChainChild(t *testing.T, name string) {
 	for attempt := 1; ; attempt++ {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestSDKChainBankTransfers$", "-test.v", "-test.count=1")
+		cmd := exec.Command(os.Args[0], "-test.run=^"+name+"$", "-test.v", "-test.count=1")
 		cmd.Env = append(os.Environ(), chainChild+"=1")
 		out, err := cmd.CombinedOutput()
 		if err == nil {
