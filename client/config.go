@@ -23,6 +23,13 @@ type Config struct {
 	URLs []string
 	// Blocks subscribes to valid_blocks instead of valid_transactions.
 	Blocks bool
+	// TxResults subscribes to tx_results instead: every transaction of
+	// each block with its result and ABCI events. Not with Blocks.
+	TxResults bool
+	// Query filters tx_results with a query in CometBFT's event query
+	// language (e.g. "transfer.recipient='cosmos1...'"); "" delivers every
+	// transaction. Only with TxResults.
+	Query string
 	// FromHeight is the first height to deliver, replayed from the node's
 	// log. Defaults to 0: start at the live edge.
 	FromHeight int64
@@ -75,9 +82,23 @@ func (c *Config) setDefaults() error {
 		name   string
 		values []string
 	}{{wire.ParamAssetID, c.AssetIDs}, {wire.ParamPublicKey, c.PublicKeys}, {wire.ParamOperation, c.Operations}}
+	if c.Blocks && c.TxResults {
+		return errors.New("client: Blocks and TxResults are two streams: choose one")
+	}
+	if c.Query != "" && !c.TxResults {
+		return errors.New("client: Query filters tx_results: set TxResults")
+	}
+	if c.Query != "" {
+		if _, err := wire.ParseEventQuery(c.Query); err != nil {
+			return fmt.Errorf("client: %w", err)
+		}
+	}
 	for _, f := range filters {
 		if len(f.values) > 0 && c.Blocks {
 			return fmt.Errorf("client: %s filter given for valid_blocks, which has no filters", f.name)
+		}
+		if len(f.values) > 0 && c.TxResults {
+			return fmt.Errorf("client: %s filter given for tx_results, which takes Query", f.name)
 		}
 		for _, v := range f.values {
 			if v == "" || strings.Contains(v, ",") {
@@ -152,13 +173,16 @@ func parseBase(raw string) (string, error) {
 // encoded by wire.Query.Encode.
 func (c *Config) streamURL(base string, from int64) string {
 	path := wire.PathTransactions
-	if c.Blocks {
+	switch {
+	case c.Blocks:
 		path = wire.PathBlocks
+	case c.TxResults:
+		path = wire.PathTxResults
 	}
 	return c.query(from).URL(base, path)
 }
 
 // query is the subscription's parameters when resuming at from.
 func (c *Config) query(from int64) wire.Query {
-	return wire.Query{FromHeight: from, AssetIDs: c.AssetIDs, PublicKeys: c.PublicKeys, Operations: c.Operations}
+	return wire.Query{FromHeight: from, AssetIDs: c.AssetIDs, PublicKeys: c.PublicKeys, Operations: c.Operations, Events: c.Query}
 }

@@ -9,9 +9,9 @@ import (
 //
 // valid_blocks: height is the next height to deliver.
 //
-// valid_transactions: height is the height of the last delivered
-// transaction and ids the transactions of that height delivered so far, in
-// order. A new connection asks for from_height=height and drops the first
+// valid_transactions and tx_results: height is the height of the last
+// delivered message and ids the keys (Event.key: transaction ids, result
+// indexes) of that height's messages delivered so far, in order. A new connection asks for from_height=height and drops the first
 // len(ids) messages, which the server sends again in the same order
 // (transactions of a block go out in index order, filtered or not).
 //
@@ -48,11 +48,11 @@ func (p *position) delivered(e Event) {
 		p.height = e.Block.Height + 1
 		return
 	}
-	if e.Tx.Height != p.height {
-		p.height = e.Tx.Height
+	if h := e.Height(); h != p.height {
+		p.height = h
 		p.ids = p.ids[:0]
 	}
-	p.ids = append(p.ids, e.Tx.TransactionID)
+	p.ids = append(p.ids, e.key())
 }
 
 // cursor checks the messages of one connection against the position and
@@ -92,7 +92,7 @@ func (c *cursor) check(e Event) (bool, error) {
 	if c.pos.blocks {
 		return true, c.checkBlock(h)
 	}
-	return c.checkTx(e.Tx)
+	return c.checkItem(h, e.key())
 }
 
 func (c *cursor) checkBlock(h int64) error {
@@ -103,20 +103,22 @@ func (c *cursor) checkBlock(h int64) error {
 	return nil
 }
 
-func (c *cursor) checkTx(tx *TxEvent) (bool, error) {
+// checkItem checks a transaction or result message (height h, key) of a
+// connection that may first replay what was already delivered.
+func (c *cursor) checkItem(h int64, key string) (bool, error) {
 	if c.dups < c.skip {
-		if tx.Height != c.from {
-			return false, fmt.Errorf("%w: replay of height %d sent %d of the %d transactions already delivered, then height %d",
-				errProtocol, c.from, c.dups, c.skip, tx.Height)
+		if h != c.from {
+			return false, fmt.Errorf("%w: replay of height %d sent %d of the %d messages already delivered, then height %d",
+				errProtocol, c.from, c.dups, c.skip, h)
 		}
-		if want := c.pos.ids[c.dups]; tx.TransactionID != want {
+		if want := c.pos.ids[c.dups]; key != want {
 			return false, fmt.Errorf("%w: replay of height %d sent %s at position %d where %s was delivered",
-				errProtocol, c.from, tx.TransactionID, c.dups, want)
+				errProtocol, c.from, key, c.dups, want)
 		}
 		c.dups++
-		c.last = tx.Height
+		c.last = h
 		return false, nil
 	}
-	c.last = tx.Height
+	c.last = h
 	return true, nil
 }

@@ -132,9 +132,12 @@ func (c *Client) accept(cur *cursor, kind int, data []byte) (Event, bool, error)
 	}
 	var ev Event
 	var err error
-	if c.cfg.Blocks {
+	switch {
+	case c.cfg.Blocks:
 		ev.Block, err = decodeBlock(data)
-	} else {
+	case c.cfg.TxResults:
+		ev.Result, err = decodeResult(data)
+	default:
 		ev.Tx, err = decodeTx(data)
 	}
 	if err != nil {
