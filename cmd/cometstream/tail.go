@@ -31,7 +31,8 @@ const (
 const tailUsage = `usage: cometstream tail [URL[,URL...]] [flags]
 
 Prints the events of a node's stream as JSON lines, one per valid transaction
-(or per block with --blocks), exactly once each, reconnecting as needed. URL is
+(or per block with --blocks, or per transaction with its result and events with
+--tx-results), exactly once each, reconnecting as needed. URL is
 the stream's base URL (default ` + defaultStreamURL + `); with several, tail fails
 over from one to the next. Without --from-height it starts at the live edge.
 Filters are comma-separated lists: a transaction is printed when it matches one
@@ -71,7 +72,8 @@ func parseTail(args []string, stderr io.Writer) (tailOptions, error) {
 		logLevel, tokenFile     string
 		caFile                  string
 		fromHeight              int64
-		blocks                  bool
+		blocks, txResults       bool
+		query                   string
 		readTimeout, maxBackoff time.Duration
 	)
 	fs := flag.NewFlagSet("tail", flag.ContinueOnError)
@@ -85,6 +87,8 @@ func parseTail(args []string, stderr io.Writer) (tailOptions, error) {
 	fs.Var(&keys, "public-key", "only transactions with one of these public keys among their outputs or owners_before")
 	fs.Var(&ops, "operation", "only transactions with one of these operations (CREATE, TRANSFER, ...)")
 	fs.BoolVar(&blocks, "blocks", false, "print valid_blocks (one line per block) instead of transactions")
+	fs.BoolVar(&txResults, "tx-results", false, "print tx_results (every transaction with its result and ABCI events) instead")
+	fs.StringVar(&query, "query", "", "with --tx-results: only results matching this CometBFT query, e.g. \"transfer.recipient='cosmos1...'\"")
 	fs.DurationVar(&readTimeout, "read-timeout", 60*time.Second, "reconnect when nothing, not even a ping, arrives within this")
 	fs.DurationVar(&maxBackoff, "max-backoff", 10*time.Second, "longest wait between reconnection attempts")
 	fs.StringVar(&logLevel, "log-level", "info", "log level on stderr (trace, debug, info, warn, error)")
@@ -123,6 +127,8 @@ func parseTail(args []string, stderr io.Writer) (tailOptions, error) {
 	o.cfg = client.Config{
 		URLs:        urls,
 		Blocks:      blocks,
+		TxResults:   txResults,
+		Query:       query,
 		FromHeight:  fromHeight,
 		AssetIDs:    assets,
 		PublicKeys:  keys,
@@ -212,8 +218,11 @@ func tail(ctx context.Context, args []string, stdout, stderr io.Writer, every ti
 	stopProgress := prog.run(stderr, every)
 	err = c.Run(ctx, func(e client.Event) error {
 		var v any = e.Tx
-		if e.Block != nil {
+		switch {
+		case e.Block != nil:
 			v = e.Block
+		case e.Result != nil:
+			v = e.Result
 		}
 		line, err := json.Marshal(v)
 		if err != nil {

@@ -54,6 +54,8 @@ func TestParseTail(t *testing.T) {
 			with(func(c *client.Config) {
 				c.URLs, c.FromHeight, c.Operations = []string{"ws://a:1"}, 5, []string{"CREATE"}
 			}), ""},
+		{"tx_results with a query", []string{"--tx-results", "--query", "transfer.recipient='r1'"},
+			with(func(c *client.Config) { c.TxResults, c.Query = true, "transfer.recipient='r1'" }), ""},
 		{"several URLs", []string{"ws://a:1,ws://b:2", "ws://c:3"},
 			with(func(c *client.Config) { c.URLs = []string{"ws://a:1", "ws://b:2", "ws://c:3"} }), ""},
 		{"filters", []string{"--asset-id", "a1,a2", "--public-key", "k1", "--public-key", "k2", "--operation", "CREATE,TRANSFER"},
