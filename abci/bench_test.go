@@ -173,3 +173,61 @@ type acceptAll struct{ abcitypes.BaseApplication }
 func (acceptAll) FinalizeBlock(_ context.Context, req *abcitypes.RequestFinalizeBlock) (*abcitypes.ResponseFinalizeBlock, error) {
 	return &abcitypes.ResponseFinalizeBlock{TxResults: results(make([]uint32, len(req.Txs))...)}, nil
 }
+
+// BenchmarkFinalizeBlockStage times what the middleware adds to
+// FinalizeBlock: staging the block (decoding each valid transaction,
+// hashing every transaction and copying its result and ABCI events for
+// tx_results), for blocks of 1, 100 and 1,000 transactions of 750 bytes,
+// with no events or with a Cosmos-like 4 events of 3 attributes each. The
+// wrapped app answers at no cost, so the time is the stage alone.
+func BenchmarkFinalizeBlockStage(b *testing.B) {
+	for _, events := range []int{0, 4} {
+		for _, txs := range []int{1, 100, 1000} {
+			b.Run(fmt.Sprintf("events=%d/txs=%d", events, txs), func(b *testing.B) {
+				req, decoder := benchBlockRequest(txs)
+				for i := range req.Txs {
+					req.Txs[i] = append(req.Txs[i], make([]byte, 750-len(req.Txs[i]))...)
+				}
+				app, err := abci.New(abci.Config{App: withEvents{n: events}, Sink: discard{}, Decoder: decoder})
+				if err != nil {
+					b.Fatal(err)
+				}
+				ctx := context.Background()
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := app.FinalizeBlock(ctx, req); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(txs), "ns/tx")
+			})
+		}
+	}
+}
+
+// withEvents accepts every transaction with n ABCI events of 3 attributes.
+type withEvents struct {
+	abcitypes.BaseApplication
+	n int
+}
+
+func (w withEvents) FinalizeBlock(_ context.Context, req *abcitypes.RequestFinalizeBlock) (*abcitypes.ResponseFinalizeBlock, error) {
+	evs := make([]abcitypes.Event, w.n)
+	for i := range evs {
+		evs[i] = abcitypes.Event{Type: "transfer", Attributes: []abcitypes.EventAttribute{
+			{Key: "recipient", Value: "cosmos1qy352eufqy352eufqy352eufqy35qqqptw34ca", Index: true},
+			{Key: "sender", Value: "cosmos1qy352eufqy352eufqy352eufqy35qqqptw34cb", Index: true},
+			{Key: "amount", Value: "1000stake", Index: true},
+		}}
+	}
+	res := make([]*abcitypes.ExecTxResult, len(req.Txs))
+	for i := range res {
+		res[i] = &abcitypes.ExecTxResult{GasWanted: 200000, GasUsed: 61234, Events: evs}
+	}
+	return &abcitypes.ResponseFinalizeBlock{TxResults: res}, nil
+}
+
+// discard is a Sink that keeps nothing.
+type discard struct{}
+
+func (discard) Append(*events.Block) (bool, error) { return true, nil }
