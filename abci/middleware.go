@@ -107,11 +107,12 @@ func BlockEvent(d events.Decoder, logger hclog.Logger, height int64, hash []byte
 		if i >= len(results) || results[i] == nil {
 			continue // no result: neither valid nor reported
 		}
-		b.Results = append(b.Results, txResult(uint32(i), tx, results[i]))
+		sum := sha256.Sum256(tx) // once: the result's hash, and the id of a tx no decoder reads
+		b.Results = append(b.Results, txResult(uint32(i), sum, results[i]))
 		if results[i].Code != codeOK {
 			continue
 		}
-		ev, err := events.NewTx(d, uint32(i), tx)
+		ev, err := events.NewTxHashed(d, uint32(i), tx, sum)
 		if err != nil {
 			logger.Debug("tx not decoded, using its CometBFT tx hash as id", "height", height, "index", i, "error", err)
 		}
@@ -123,9 +124,8 @@ func BlockEvent(d events.Decoder, logger hclog.Logger, height int64, hash []byte
 // txResult copies what the tx_results stream needs of r: the app may reuse
 // nothing of it after FinalizeBlock, but the copy keeps the log's blocks
 // independent of CometBFT's objects.
-func txResult(index uint32, tx []byte, r *abcitypes.ExecTxResult) events.TxResult {
-	sum := sha256.Sum256(tx)
-	out := events.TxResult{Index: index, Hash: sum[:], Code: r.Code, Codespace: r.Codespace,
+func txResult(index uint32, hash [32]byte, r *abcitypes.ExecTxResult) events.TxResult {
+	out := events.TxResult{Index: index, Hash: hash[:], Code: r.Code, Codespace: r.Codespace,
 		GasWanted: r.GasWanted, GasUsed: r.GasUsed}
 	if len(r.Events) > 0 {
 		out.Events = make([]events.ABCIEvent, len(r.Events))

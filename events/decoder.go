@@ -1,6 +1,7 @@
 package events
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
 )
@@ -35,13 +36,24 @@ var ErrUndecodable = errors.New("undecodable transaction")
 // any application, whatever its encoding. The returned error, when not nil,
 // says why the fallback was used.
 func NewTx(d Decoder, index uint32, tx []byte) (ev Tx, err error) {
+	return newTx(d, index, tx, func() string { return RawID(tx) })
+}
+
+// NewTxHashed is NewTx for a caller that has hashed tx already (hash is
+// its SHA-256, CometBFT's tx hash): the fallback id is that hash's hex, so
+// the bytes are not hashed twice.
+func NewTxHashed(d Decoder, index uint32, tx []byte, hash [32]byte) (Tx, error) {
+	return newTx(d, index, tx, func() string { return hex.EncodeToString(hash[:]) })
+}
+
+func newTx(d Decoder, index uint32, tx []byte, rawID func() string) (ev Tx, err error) {
 	ev.Index = index
 	dec, err := safeDecode(d, tx)
 	if err != nil || dec.ID == "" {
 		if err == nil {
 			err = fmt.Errorf("%w: decoder returned no id", ErrUndecodable)
 		}
-		id := RawID(tx)
+		id := rawID()
 		ev.ID, ev.AssetIDs = id, []string{id}
 		return ev, err
 	}

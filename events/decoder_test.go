@@ -1,6 +1,7 @@
 package events_test
 
 import (
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -416,5 +417,19 @@ func TestNewTx(t *testing.T) {
 				t.Errorf("NewTx mismatch (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// NewTxHashed names an undecodable tx by the hash it is given, which for
+// CometBFT's tx hash is RawID's; a decoded tx keeps its decoder's id.
+func TestNewTxHashed(t *testing.T) {
+	raw := []byte("key=value")
+	got, err := events.NewTxHashed(events.Planetmint{}, 3, raw, sha256.Sum256(raw))
+	if err == nil || got.ID != events.RawID(raw) || got.Index != 3 || len(got.AssetIDs) != 1 || got.AssetIDs[0] != got.ID {
+		t.Errorf("undecodable: %+v, %v; want RawID %s as id and asset, and the fallback's error", got, err, events.RawID(raw))
+	}
+	dec := events.DecoderFunc(func([]byte) (events.Decoded, error) { return events.Decoded{ID: "own"}, nil })
+	if got, err := events.NewTxHashed(dec, 0, raw, [32]byte{}); err != nil || got.ID != "own" {
+		t.Errorf("decoded: %+v, %v; want the decoder's id", got, err)
 	}
 }
