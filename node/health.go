@@ -9,6 +9,7 @@ import (
 	abcitypes "github.com/cometbft/cometbft/abci/types"
 	cmtcfg "github.com/cometbft/cometbft/config"
 	cs "github.com/cometbft/cometbft/consensus"
+	"github.com/cometbft/cometbft/p2p"
 	cmttypes "github.com/cometbft/cometbft/types"
 
 	"github.com/cometstream/cometstream"
@@ -187,12 +188,24 @@ func evaluate(in healthInputs) (health, int) {
 // after its last commit).
 func (n *Node) peerHeight() int64 {
 	var top int64
-	for _, p := range n.comet.Switch().Peers().Copy() {
+	for _, p := range peerList(n.comet.Switch().Peers()) {
 		if ps, ok := p.Get(cmttypes.PeerStateKey).(*cs.PeerState); ok {
 			top = max(top, ps.GetHeight()-1)
 		}
 	}
 	return top
+}
+
+// peerList copies the switch's peers. The method is List up to CometBFT
+// v0.39 and Copy from v0.40, so the node vets and builds on every line.
+func peerList(set p2p.IPeerSet) []p2p.Peer {
+	switch s := set.(type) {
+	case interface{ Copy() []p2p.Peer }:
+		return s.Copy()
+	case interface{ List() []p2p.Peer }:
+		return s.List()
+	}
+	return nil
 }
 
 func (n *Node) healthInputs() healthInputs {
