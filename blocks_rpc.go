@@ -57,6 +57,8 @@ func (r rpcBlocks) Block(h int64) (Block, error) {
 		b.Txs[i] = tx
 	}
 	if b.Results == nil {
+		// A block of no txs: non-nil Results still says "full results",
+		// not "codes only" (see Block).
 		b.Results = []*abcitypes.ExecTxResult{}
 	}
 	return b, nil

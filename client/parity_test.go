@@ -20,8 +20,8 @@ import (
 )
 
 // startNode serves a real streamsvc.Server over an empty in-memory log and
-// returns its ws:// base URL.
-func startNode(t *testing.T) string {
+// returns its ws:// base URL and the log, for the test to append blocks.
+func startNode(t *testing.T) (string, *events.Log) {
 	t.Helper()
 	store, err := events.NewMemStore(64)
 	if err != nil {
@@ -44,7 +44,7 @@ func startNode(t *testing.T) string {
 		}
 		hs.Close()
 	})
-	return "ws" + strings.TrimPrefix(hs.URL, "http")
+	return "ws" + strings.TrimPrefix(hs.URL, "http"), log
 }
 
 // answer is what a subscription request got: the status and, for a
@@ -83,7 +83,7 @@ func subscribe(t *testing.T, url string) answer {
 // node accepts. The refused cases mirror streamsvc's
 // TestQueryRefusedBeforeUpgrade.
 func TestFakeRefusesWhatTheNodeRefuses(t *testing.T) {
-	node := startNode(t)
+	node, _ := startNode(t)
 	fake := newServer(t, clienttest.Options{})
 	id := strings.Repeat("ab", 32)
 	key := "4K9sWUMFwTgaDGPfdynrbxWqWS6sWmKbZoTjxLtVUibD"

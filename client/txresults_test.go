@@ -9,14 +9,12 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/cometstream/cometstream/client"
 	"github.com/cometstream/cometstream/events"
-	"github.com/cometstream/cometstream/streamsvc"
 )
 
 // framer is a TCP proxy that forwards, on its i-th connection, only the
@@ -153,21 +151,7 @@ func resultBlock(h int64, n int) *events.Block {
 // in the middle of a block: the new connection resumes at that block and
 // the results it had delivered are dropped.
 func TestTxResultsExactlyOnceAcrossCuts(t *testing.T) {
-	store, err := events.NewMemStore(64)
-	if err != nil {
-		t.Fatal(err)
-	}
-	log, err := events.NewLog(store, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := streamsvc.New(streamsvc.Config{Log: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv)
-	defer hs.Close()
-	defer srv.Close(context.Background())
+	node, log := startNode(t)
 	for h := int64(1); h <= 3; h++ {
 		if _, err := log.Append(resultBlock(h, 4)); err != nil {
 			t.Fatal(err)
@@ -175,7 +159,7 @@ func TestTxResultsExactlyOnceAcrossCuts(t *testing.T) {
 	}
 	// The first connection breaks after 3 of the 6 matching results (1/0,
 	// 1/2, 2/0), the second after 3 more (2/0 again, 2/2, 3/0).
-	proxy := newFramer(t, strings.TrimPrefix(hs.URL, "http://"), 3, 3)
+	proxy := newFramer(t, strings.TrimPrefix(node, "ws://"), 3, 3)
 
 	if _, err := client.New(client.Config{URLs: []string{"ws://x"}, Query: "a.b='c'"}); err == nil {
 		t.Error("Query without TxResults: no error")

@@ -62,7 +62,7 @@ func Attach(app App, appOpts servertypes.AppOptions, logger hclog.Logger) (*Stre
 	}
 	sm := app.StreamingManager()
 	sm.ABCIListeners = append(sm.ABCIListeners, NewListener(rec))
-	app.SetStreamingManager(storetypes.StreamingManager{ABCIListeners: sm.ABCIListeners, StopNodeOnErr: sm.StopNodeOnErr})
+	app.SetStreamingManager(sm)
 	return &Stream{Stream: s}, nil
 }
 

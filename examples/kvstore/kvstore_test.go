@@ -56,9 +56,17 @@ func startNode(t *testing.T, home, rpc, stream string) *kvstore.Node {
 // rpcGet calls CometBFT's JSON-RPC over HTTP and decodes its result.
 func rpcGet(t *testing.T, rpc, path string, result any) {
 	t.Helper()
+	if err := rpcCall(rpc, path, result); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// rpcCall is one JSON-RPC GET: an error for a failed request or an RPC
+// error answer.
+func rpcCall(rpc, path string, result any) error {
 	resp, err := http.Get("http://" + rpc + path)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
@@ -67,11 +75,12 @@ func rpcGet(t *testing.T, rpc, path string, result any) {
 		Error  json.RawMessage `json:"error"`
 	}
 	if err := json.Unmarshal(body, &env); err != nil || env.Error != nil {
-		t.Fatalf("GET %s: %s (%v)", path, body, err)
+		return fmt.Errorf("GET %s: %s (%v)", path, body, err)
 	}
 	if err := json.Unmarshal(env.Result, result); err != nil {
-		t.Fatalf("GET %s: %v", path, err)
+		return fmt.Errorf("GET %s: %v", path, err)
 	}
+	return nil
 }
 
 // rpcTx calls /tx for hash until CometBFT's indexer, which indexes a block
@@ -80,24 +89,12 @@ func rpcTx(t *testing.T, rpc, hash string, result any) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		resp, err := http.Get("http://" + rpc + "/tx?hash=0x" + hash)
+		err := rpcCall(rpc, "/tx?hash=0x"+hash, result)
 		if err == nil {
-			body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-			resp.Body.Close()
-			var env struct {
-				Result json.RawMessage `json:"result"`
-				Error  json.RawMessage `json:"error"`
-			}
-			if json.Unmarshal(body, &env) == nil && env.Error == nil {
-				if err := json.Unmarshal(env.Result, result); err != nil {
-					t.Fatalf("/tx?hash=0x%s: %v", hash, err)
-				}
-				return
-			}
-			err = fmt.Errorf("%s", body)
+			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("/tx?hash=0x%s: %v", hash, err)
+			t.Fatal(err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
