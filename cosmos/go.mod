@@ -12,13 +12,18 @@ require (
 	github.com/spf13/viper v1.21.0
 )
 
-require go.uber.org/mock v0.6.0 // indirect
+require (
+	github.com/cockroachdb/apd/v2 v2.0.2 // indirect
+	github.com/mdp/qrterminal/v3 v3.2.1 // indirect
+	go.uber.org/mock v0.6.0 // indirect
+	rsc.io/qr v0.2.0 // indirect
+)
 
 require (
-	cosmossdk.io/api v0.9.2 // indirect
+	cosmossdk.io/api v0.9.2
 	cosmossdk.io/collections v1.3.1 // indirect
-	cosmossdk.io/core v0.11.3 // indirect
-	cosmossdk.io/depinject v1.2.1 // indirect
+	cosmossdk.io/core v0.11.3
+	cosmossdk.io/depinject v1.2.1
 	cosmossdk.io/errors v1.0.2 // indirect
 	cosmossdk.io/log v1.6.1
 	cosmossdk.io/math v1.5.3 // indirect
@@ -129,7 +134,7 @@ require (
 	github.com/sasha-s/go-deadlock v0.3.9 // indirect
 	github.com/sourcegraph/conc v0.3.1-0.20240121214520-5f936abd7ae8 // indirect
 	github.com/spf13/afero v1.15.0 // indirect
-	github.com/spf13/cobra v1.10.1 // indirect
+	github.com/spf13/cobra v1.10.1
 	github.com/spf13/pflag v1.0.10 // indirect
 	github.com/stretchr/testify v1.11.1 // indirect
 	github.com/subosito/gotenv v1.6.0 // indirect
