@@ -99,7 +99,9 @@ lint:
 
 # test-cosmos vets and tests the Cosmos SDK adapter, a module of its own
 # (cosmos/go.mod, the SDK's v0.53 line) that the main module's ./... leaves
-# out; its go.mod must be tidy too.
+# out; its go.mod must be tidy too. Its examples/chaind tests build that
+# chain binary (without -race; the go build cache makes reruns a link) and
+# run it as processes, kill -9 included (about 1 minute).
 test-cosmos:
 	cd cosmos && $(GO) mod tidy -diff
 	cd cosmos && $(GO) vet ./...
