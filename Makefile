@@ -99,12 +99,14 @@ lint:
 
 # test-cosmos vets and tests the Cosmos SDK adapter, a module of its own
 # (cosmos/go.mod, the SDK's v0.53 line) that the main module's ./... leaves
-# out; its go.mod must be tidy too. Its examples/chaind tests build that
+# out; its go.mod must be tidy too, and it is linted like the main module. Its examples/chaind tests build that
 # chain binary (without -race; the go build cache makes reruns a link) and
 # run it as processes, kill -9 included (about 1 minute).
-test-cosmos:
+test-cosmos: lint
 	cd cosmos && $(GO) mod tidy -diff
 	cd cosmos && $(GO) vet ./...
+	cd cosmos && $(TOOLS_BIN)/staticcheck ./...
+	cd cosmos && $(TOOLS_BIN)/errcheck -ignoretests -exclude ../.errcheck-excludes ./...
 	cd cosmos && $(GO) test -race -count=1 ./...
 
 # mod-check fails when a go.mod (the module's or a line's) is not tidy.
