@@ -19,6 +19,7 @@ import (
 	"github.com/cometbft/cometbft/p2p"
 	"github.com/cometbft/cometbft/privval"
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+	coretypes "github.com/cometbft/cometbft/rpc/core/types"
 	"github.com/cometbft/cometbft/types"
 	cmttime "github.com/cometbft/cometbft/types/time"
 
@@ -223,8 +224,11 @@ func (l *kvLoad) halt() {
 }
 
 // checkKVNode compares both streams of n, read from height 1, with the
-// chain up to upTo, and looks every streamed id up with CometBFT's /tx.
-func checkKVNode(t *testing.T, n *kvNode, upTo int64) {
+// chain up to upTo, and looks every streamed id up with CometBFT's /tx of
+// n or, failing that, of one of peers: CometBFT indexes a block after its
+// commit, asynchronously, and does not index it again on a restart, so a
+// kill -9 can leave a committed block out of the killed node's /tx index.
+func checkKVNode(t *testing.T, n *kvNode, upTo int64, peers ...*kvNode) {
 	t.Helper()
 	checkStreamsWith(t, n.streamURL, n.rpc, upTo, kvIDs)
 	_, txs := chainFromRPCWith(t, n.rpc, upTo, kvIDs)
@@ -233,7 +237,15 @@ func checkKVNode(t *testing.T, n *kvNode, upTo int64) {
 	}
 	for _, tx := range txs {
 		hash, _ := hex.DecodeString(tx.TransactionID)
-		res, err := n.rpc.Tx(context.Background(), hash, false)
+		var (
+			res *coretypes.ResultTx
+			err error
+		)
+		for _, m := range append([]*kvNode{n}, peers...) {
+			if res, err = m.rpc.Tx(context.Background(), hash, false); err == nil {
+				break
+			}
+		}
 		if err != nil || res.Height != tx.Height {
 			t.Fatalf("/tx?hash=0x%s: %v (height %v, streamed at %d)", tx.TransactionID, err, res, tx.Height)
 		}

@@ -38,6 +38,6 @@ func TestKVStoreTestnet(t *testing.T) {
 	// valid_transactions ends at the first event past upTo.
 	waitFor(t, "blocks past the checked range", 60*time.Second, both(upTo+3))
 	for _, n := range nodes {
-		checkKVNode(t, n, upTo)
+		checkKVNode(t, n, upTo, nodes...)
 	}
 }
