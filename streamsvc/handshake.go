@@ -7,6 +7,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/cometstream/cometstream/events"
 	"github.com/cometstream/cometstream/wire"
 )
 
@@ -25,35 +26,17 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request, path strin
 	// The reader is placed before the 101 response goes out, so a client
 	// that has seen its handshake complete receives every block committed
 	// after that moment.
-	reader := s.cfg.Log.NewReader(q.FromHeight)
-	if oldest, _ := s.cfg.Log.Bounds(); q.FromHeight > 0 && oldest > 0 && q.FromHeight < oldest {
-		s.metrics.Refused.WithLabelValues("gone").Inc()
-		writeJSON(w, http.StatusGone, wire.Gone(q.FromHeight, oldest))
+	reader, done, ok := s.open(w, r, q)
+	if !ok {
 		return
 	}
-	ip := clientIP(r)
-	if ref := s.admit.admit(ip); ref != nil {
-		s.refuse(w, ref)
-		return
-	}
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		s.admit.release(ip)
-		s.refuse(w, &refusal{http.StatusServiceUnavailable, "server is shutting down", "shutdown"})
-		return
-	}
-	s.subs.Add(1)
-	s.mu.Unlock()
-
 	var header http.Header
 	if next := reader.NextHeight(); next > 0 {
 		header = http.Header{HeaderNextHeight: []string{strconv.FormatInt(next, 10)}}
 	}
 	conn, err := s.upgrader.Upgrade(w, r, header)
 	if err != nil {
-		s.admit.release(ip)
-		s.subs.Done()
+		done()
 		s.metrics.Refused.WithLabelValues("handshake").Inc()
 		s.logger.Debug("handshake failed", "remote", r.RemoteAddr, "error", err)
 		return
@@ -68,13 +51,40 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request, path strin
 	s.track(sub, true)
 	s.metrics.Connections.WithLabelValues(stream).Inc()
 	go func() {
-		defer s.subs.Done()
-		defer s.admit.release(ip)
+		defer done()
 		defer s.metrics.Connections.WithLabelValues(stream).Dec()
 		defer s.track(sub, false)
 		reason := sub.run()
 		s.metrics.Closed.WithLabelValues(reason).Inc()
 	}()
+}
+
+// open places q's reader in the log and admits the subscriber (the 410
+// for a pruned height, the connection caps, a shutdown), or answers the
+// refusal and returns ok false. done gives the admission back; call it
+// once the subscriber ends.
+func (s *Server) open(w http.ResponseWriter, r *http.Request, q Query) (reader *events.Reader, done func(), ok bool) {
+	reader = s.cfg.Log.NewReader(q.FromHeight)
+	if oldest, _ := s.cfg.Log.Bounds(); q.FromHeight > 0 && oldest > 0 && q.FromHeight < oldest {
+		s.metrics.Refused.WithLabelValues("gone").Inc()
+		writeJSON(w, http.StatusGone, wire.Gone(q.FromHeight, oldest))
+		return nil, nil, false
+	}
+	ip := clientIP(r)
+	if ref := s.admit.admit(ip); ref != nil {
+		s.refuse(w, ref)
+		return nil, nil, false
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		s.admit.release(ip)
+		s.refuse(w, &refusal{http.StatusServiceUnavailable, "server is shutting down", "shutdown"})
+		return nil, nil, false
+	}
+	s.subs.Add(1)
+	s.mu.Unlock()
+	return reader, func() { s.admit.release(ip); s.subs.Done() }, true
 }
 
 // check applies the rules that need no query parsing: path (escaped),

@@ -106,28 +106,11 @@ func (s *Server) handleSSE(w http.ResponseWriter, r *http.Request, path string) 
 			q.FromHeight++
 		}
 	}
-	reader := s.cfg.Log.NewReader(q.FromHeight)
-	if oldest, _ := s.cfg.Log.Bounds(); q.FromHeight > 0 && oldest > 0 && q.FromHeight < oldest {
-		s.metrics.Refused.WithLabelValues("gone").Inc()
-		writeJSON(w, http.StatusGone, wire.Gone(q.FromHeight, oldest))
+	reader, done, ok := s.open(w, r, q)
+	if !ok {
 		return
 	}
-	ip := clientIP(r)
-	if ref := s.admit.admit(ip); ref != nil {
-		s.refuse(w, ref)
-		return
-	}
-	defer s.admit.release(ip)
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		s.refuse(w, &refusal{http.StatusServiceUnavailable, "server is shutting down", "shutdown"})
-		return
-	}
-	s.subs.Add(1)
-	s.mu.Unlock()
-	defer s.subs.Done()
-
+	defer done()
 	stream := strings.TrimPrefix(path, wire.StreamPrefix)
 	s.metrics.Connections.WithLabelValues(stream).Inc()
 	defer s.metrics.Connections.WithLabelValues(stream).Dec()
