@@ -121,6 +121,16 @@ func TestChaindCrashAtEachFaultPoint(t *testing.T) {
 // CLI takes the sequence from committed state), until the node exits; it
 // returns every hash the node accepted.
 func (c *chain) sendUntilExit(ctx context.Context, senders []string, to string) []string {
+	// One context for every wait, ended by the node's exit.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-c.exited:
+		case <-ctx.Done():
+		}
+		cancel()
+	}()
 	var (
 		mu   sync.Mutex
 		sent []string
@@ -130,14 +140,7 @@ func (c *chain) sendUntilExit(ctx context.Context, senders []string, to string) 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for n := 0; ; n++ {
-				select {
-				case <-c.exited:
-					return
-				case <-ctx.Done():
-					return
-				default:
-				}
+			for n := 0; ctx.Err() == nil; n++ {
 				h, err := c.sendFrom(from, to, 100*(i+1)+n)
 				if err != nil {
 					continue // the node is going or gone, or the sequence raced a commit
@@ -145,16 +148,7 @@ func (c *chain) sendUntilExit(ctx context.Context, senders []string, to string) 
 				mu.Lock()
 				sent = append(sent, h)
 				mu.Unlock()
-				wctx, cancel := context.WithCancel(ctx)
-				go func() {
-					select {
-					case <-c.exited:
-					case <-wctx.Done():
-					}
-					cancel()
-				}()
-				_ = c.waitIndexed(wctx, h)
-				cancel()
+				_ = c.waitIndexed(ctx, h)
 			}
 		}()
 	}
