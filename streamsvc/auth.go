@@ -8,9 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
+
+	"github.com/cometstream/cometstream/wire"
 )
 
 // Tokens is a set of bearer tokens read from a file (one per line; blank
@@ -61,17 +64,34 @@ func (t *Tokens) Reload() error {
 	return nil
 }
 
-var errNoToken = errors.New("missing bearer token: send Authorization: Bearer <token>")
+var errNoToken = errors.New("missing bearer token: send Authorization: Bearer <token>, or access_token=<token> in the query where a browser cannot send headers")
 var errBadToken = errors.New("invalid bearer token")
+var errTwoTokens = errors.New("the bearer token is given twice: send Authorization or access_token, not both (RFC 6750 2)")
 
-// check validates the request's Authorization header.
+// check validates the request's bearer token: the Authorization header,
+// or the access_token query parameter for browsers, whose WebSocket and
+// EventSource cannot send headers. A token in the URL is in every access
+// log on its way (proxies, load balancers): docs/stream-api.md says so.
 func (t *Tokens) check(r *http.Request) error {
 	h := r.Header.Get("Authorization")
-	scheme, token, ok := strings.Cut(h, " ")
-	if h == "" || !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+	q, inQuery := queryToken(r.URL.RawQuery)
+	var token string
+	switch {
+	case h != "" && inQuery:
+		return errTwoTokens
+	case inQuery:
+		token = q
+	default:
+		scheme, tok, ok := strings.Cut(h, " ")
+		if h == "" || !ok || !strings.EqualFold(scheme, "Bearer") {
+			return errNoToken
+		}
+		token = strings.TrimSpace(tok)
+	}
+	if token == "" {
 		return errNoToken
 	}
-	sum := sha256.Sum256([]byte(strings.TrimSpace(token)))
+	sum := sha256.Sum256([]byte(token))
 	t.mu.RLock()
 	defer t.mu.RUnlock()
 	found := 0
@@ -82,4 +102,24 @@ func (t *Tokens) check(r *http.Request) error {
 		return errBadToken
 	}
 	return nil
+}
+
+// queryToken finds access_token in a raw query without parsing the rest,
+// which ParseQuery does (and refuses a repeated parameter) once the token
+// has passed. A value that does not unescape is no token.
+func queryToken(raw string) (string, bool) {
+	for raw != "" {
+		var part string
+		part, raw, _ = strings.Cut(raw, "&")
+		name, value, _ := strings.Cut(part, "=")
+		if name != wire.ParamAccessToken {
+			continue
+		}
+		v, err := url.QueryUnescape(value)
+		if err != nil {
+			return "", true
+		}
+		return v, true
+	}
+	return "", false
 }

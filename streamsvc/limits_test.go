@@ -55,7 +55,7 @@ func TestRequestSizeRefusals(t *testing.T) {
 		{"a million commas", upgrade(streamsvc.PathTransactions + "?operation=" + strings.Repeat(",", 1e6)),
 			http.StatusBadRequest, "lists 1000001 values"},
 		{"a hundred thousand parameters", upgrade(streamsvc.PathTransactions + "?" + strings.Repeat("a&", 1e5)),
-			http.StatusBadRequest, "at most 5"},
+			http.StatusBadRequest, "at most 6"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/cometstream/cometstream/explorer"
 )
 
 // RootConfig configures the Web API root documents.
@@ -55,7 +57,9 @@ func ValidateAdvertisedURL(raw string) error {
 }
 
 // NewRootHandler serves GET / and GET /api/v1[/]: the API root documents
-// Planetmint clients read to find the streams. Other paths get 404 JSON.
+// Planetmint clients read to find the streams. With the stream advertised
+// it also serves the live page (package explorer) under /explorer/, where
+// a browser opening / is sent. Other paths get 404 JSON.
 func NewRootHandler(cfg RootConfig) (http.Handler, error) {
 	if cfg.AdvertisedURL != "" {
 		if err := ValidateAdvertisedURL(cfg.AdvertisedURL); err != nil {
@@ -75,7 +79,19 @@ func NewRootHandler(cfg RootConfig) (http.Handler, error) {
 		"software": cfg.Software,
 		"version":  cfg.Version,
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	var page http.Handler
+	if cfg.AdvertisedURL != "" {
+		p, err := explorer.New(explorer.Config{StreamURL: cfg.AdvertisedURL, Title: cfg.Software})
+		if err != nil {
+			return nil, err
+		}
+		page = p
+	}
+	docs := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if page != nil && strings.HasPrefix(r.URL.Path, explorer.Prefix) {
+			page.ServeHTTP(w, r)
+			return
+		}
 		var doc map[string]any
 		switch r.URL.Path {
 		case "/":
@@ -93,7 +109,11 @@ func NewRootHandler(cfg RootConfig) (http.Handler, error) {
 		}
 		w.Header().Set("Access-Control-Allow-Origin", "*")
 		writeJSON(w, http.StatusOK, doc)
-	}), nil
+	})
+	if page == nil {
+		return docs, nil
+	}
+	return explorer.RedirectBrowsers(docs), nil
 }
 
 // apiV1 lists the routes the node's Web API serves (package webapi), with

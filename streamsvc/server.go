@@ -90,6 +90,9 @@ func New(cfg Config) (*Server, error) {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	path := r.URL.EscapedPath()
 	if _, ok := s.streams[path]; ok {
+		if s.cors(w, r) {
+			return
+		}
 		if wantsSSE(r) {
 			s.handleSSE(w, r, path)
 			return

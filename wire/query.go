@@ -27,13 +27,18 @@ const (
 	ParamAssetID    = "asset_id"
 	ParamPublicKey  = "public_key"
 	ParamOperation  = "operation"
+	// ParamAccessToken carries a bearer token where the client cannot send
+	// an Authorization header (a browser's WebSocket and EventSource), as
+	// RFC 6750 2.3's URI query parameter. ParseQuery accepts it and leaves
+	// it out of Query: the server checks it before the query is parsed.
+	ParamAccessToken = "access_token"
 )
 
 // knownParams are the stream parameters; maxParams is how many a query
 // may have before it is parsed (each is given once, so more than these
 // is an error anyway; the slack lets ParseQuery name the repeated or
 // unknown one).
-var knownParams = []string{ParamFromHeight, ParamAssetID, ParamPublicKey, ParamOperation, ParamQuery}
+var knownParams = []string{ParamFromHeight, ParamAssetID, ParamPublicKey, ParamOperation, ParamQuery, ParamAccessToken}
 
 const maxParams = 16
 
@@ -169,6 +174,9 @@ func ParseQuery(path, rawQuery string) (Query, error) {
 				return Query{}, err
 			}
 			q.Events = v
+		case ParamAccessToken:
+			// Checked by the server, never kept: a Query is logged and
+			// compared, a token must not be.
 		default:
 			return Query{}, fmt.Errorf("unknown parameter %q; known: %s", name, strings.Join(knownParams, ", "))
 		}

@@ -55,6 +55,7 @@ func TestParseQuery(t *testing.T) {
 		{"from_height twice", tx, "from_height=1&from_height=2", wire.Query{}, "given 2 times"},
 		{"operation twice", tx, "operation=CREATE&operation=TRANSFER", wire.Query{}, "given 2 times"},
 		{"unknown parameter", tx, "from=1", wire.Query{}, `unknown parameter "from"`},
+		{"access_token is accepted, not kept", tx, "access_token=secret-token-0123456789&from_height=2", wire.Query{FromHeight: 2}, ""},
 		{"unknown transaction_id", tx, "transaction_id=" + assetA, wire.Query{}, "unknown parameter"},
 		{"name case matters", tx, "From_Height=1", wire.Query{}, "unknown parameter"},
 		{"asset id upper-case", tx, "asset_id=" + strings.ToUpper(assetA), wire.Query{}, "not a transaction id"},
@@ -200,7 +201,7 @@ func TestParseQueryCountsFirst(t *testing.T) {
 		name, raw, wantErr string
 	}{
 		{"a million commas", "operation=" + strings.Repeat(",", 1e6), "operation lists 1000001 values; at most 1024"},
-		{"a hundred thousand parameters", params.String(), "query has 100001 parameters; streams take at most 5"},
+		{"a hundred thousand parameters", params.String(), "query has 100001 parameters; streams take at most 6"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
