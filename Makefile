@@ -17,7 +17,7 @@ NODE_HOME ?= $(HOME)/.cometstream
 # Root needs no sudo (CI and these machines run as root).
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build run test test-testnet test-short test-lines mod-check tidy bench bench-smoke deps js-deps fmt-check vet fuzz clean proto proto-check proto-tools
+.PHONY: all build run test test-testnet test-short test-lines mod-check tidy bench bench-smoke deps js-deps screenshot fmt-check vet fuzz clean proto proto-check proto-tools
 
 all: build
 
@@ -31,12 +31,22 @@ run: build
 	./$(BIN) start --home "$(NODE_HOME)" --stream.enable
 
 # deps installs what the tests use outside Go: Debian's python3-websockets,
-# the non-Go client of the end-to-end test (run with /usr/bin/python3), and
+# the non-Go client of the end-to-end test (run with /usr/bin/python3),
+# Debian's chromium, the browser the live page's tests drive headless, and
 # the JavaScript driver of the interoperability test (js-deps).
 deps: js-deps
 	@/usr/bin/python3 -c 'import websockets' 2>/dev/null || { \
 		echo "installing python3-websockets"; \
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq python3-websockets; }
+	@command -v chromium >/dev/null || { \
+		echo "installing chromium"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
+
+# screenshot remakes docs/explorer.png, the live page as the browser test
+# sees it (TestExplorerLivePage, which otherwise saves it to a temporary
+# directory).
+screenshot: deps
+	UPDATE_SCREENSHOT=1 $(GO) test $(NODE_MOD) -count=1 -run '^TestExplorerLivePage$$' ./integration/
 
 # js-deps installs bigchaindb-driver 4.3.0 and crypto-conditions 2.2.1, as
 # pinned by integration/js/package-lock.json, into integration/js/node_modules

@@ -192,12 +192,19 @@ func (l *load) halt() {
 // turns PEX off (a single node has no peers to exchange).
 func fastBlocks(t *testing.T, home string) {
 	t.Helper()
+	setConfig(t, home, map[string]string{"timeout_propose": `"300ms"`, "timeout_commit": `"100ms"`, "pex": "false"})
+}
+
+// setConfig sets keys of a home's config.toml (each must be there once,
+// as init writes it) to TOML values.
+func setConfig(t *testing.T, home string, keys map[string]string) {
+	t.Helper()
 	path := home + "/config/config.toml"
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for key, val := range map[string]string{"timeout_propose": `"300ms"`, "timeout_commit": `"100ms"`, "pex": "false"} {
+	for key, val := range keys {
 		re := regexp.MustCompile(`(?m)^` + key + ` = .*$`)
 		if !re.Match(b) {
 			t.Fatalf("config.toml has no %s", key)

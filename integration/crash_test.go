@@ -19,6 +19,7 @@ type binaryNode struct {
 	bin, home string
 	flags     []string
 	rpcAddr   string
+	webAddr   string
 	streamURL string
 	proc      *proc
 	rpc       *rpchttp.HTTP
@@ -30,7 +31,8 @@ func newBinaryNode(t *testing.T) *binaryNode {
 	stream, rpc := freePort(t), freePort(t)
 	n.rpcAddr = "127.0.0.1:" + rpc
 	n.streamURL = "ws://127.0.0.1:" + stream
-	n.flags = []string{"--home", n.home, "--webapi.laddr", "127.0.0.1:" + freePort(t),
+	n.webAddr = "127.0.0.1:" + freePort(t)
+	n.flags = []string{"--home", n.home, "--webapi.laddr", n.webAddr,
 		"--stream.enable", "--stream.laddr", "127.0.0.1:" + stream, "--stream.advertised_url", n.streamURL,
 		"--rpc.laddr", "tcp://" + n.rpcAddr, "--p2p.laddr", "tcp://127.0.0.1:" + freePort(t)}
 	if out, err := exec.Command(n.bin, append([]string{"init"}, n.flags...)...).CombinedOutput(); err != nil {

@@ -16,6 +16,7 @@ type cutProxy struct {
 	conns  map[net.Conn]struct{}
 	wg     sync.WaitGroup
 	cuts   int
+	held   bool // new connections are closed at once
 }
 
 func newCutProxy(t *testing.T, target string) *cutProxy {
@@ -39,6 +40,13 @@ func (p *cutProxy) accept() {
 		c, err := p.ln.Accept()
 		if err != nil {
 			return
+		}
+		p.mu.Lock()
+		held := p.held
+		p.mu.Unlock()
+		if held {
+			_ = c.Close()
+			continue
 		}
 		up, err := net.Dial("tcp", p.target)
 		if err != nil {
@@ -73,6 +81,21 @@ func (p *cutProxy) cut() {
 		_ = c.Close()
 	}
 	p.cuts++
+}
+
+// hold cuts every open connection and closes new ones at once until
+// release: an outage that lasts, not one blip.
+func (p *cutProxy) hold() {
+	p.mu.Lock()
+	p.held = true
+	p.mu.Unlock()
+	p.cut()
+}
+
+func (p *cutProxy) release() {
+	p.mu.Lock()
+	p.held = false
+	p.mu.Unlock()
 }
 
 func (p *cutProxy) close() {

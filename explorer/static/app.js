@@ -72,7 +72,7 @@
       this.last = null; // SSE: [height, index] of the last event shown
       this.firstHeight = 0;
       this.conn = null; this.timer = 0; this.attempt = 0; this.stopped = true;
-      this.info = { state: 'idle', opens: 0, reconnects: 0, transport: '' };
+      this.info = { state: 'idle', opens: 0, reconnects: 0, sources: 0, first: 0, transport: '' };
       stats.feeds[name] = this.info;
     }
 
@@ -157,6 +157,7 @@
       this.info.transport = 'sse';
       this.setState(this.attempt ? 'reconnecting' : 'connecting');
       const es = new EventSource(this.url(from, true));
+      this.info.sources++; // EventSource's own reconnects (Last-Event-ID) do not count
       this.conn = es;
       es.onopen = () => { this.attempt = 0; this.info.opens++; this.setState('open'); };
       es.onmessage = (e) => {
@@ -207,7 +208,7 @@
     }
 
     deliver(m, raw) {
-      if (!this.firstHeight) this.firstHeight = m.height;
+      if (!this.firstHeight) this.firstHeight = this.info.first = m.height;
       this.onMessage(m, raw);
     }
 
@@ -264,6 +265,7 @@
       const op = cell(tr, '…', 'op');
       lookup(m.transaction_id, op);
     });
+    pump();
     $('tx-count').textContent = stats.txs;
     $('block-count').textContent = stats.blocks;
     $('dup-count').textContent = stats.dups;
@@ -299,8 +301,7 @@
 
   function lookup(id, td) {
     if (ops.has(id)) { td.textContent = ops.get(id); return; }
-    wanted.push([id, td]);
-    pump();
+    wanted.push([id, td]); // pumped once the row is in the table
   }
 
   function pump() {
