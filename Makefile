@@ -142,14 +142,14 @@ test-short:
 # bench runs the Go benchmarks, then the load driver (a node in its process,
 # client processes, the raw-socket floor, CometBFT's /websocket), and writes
 # docs/benchmarks.md, docs/benchmarks-*.svg and bench/results.json.
-bench:
+bench: deps
 	$(GO) build $(NODE_MOD) -o bin/benchrun ./bench/cmd/benchrun
 	./bin/benchrun
 
 # bench-smoke runs every Go benchmark once, so that none can rot (the
 # driver's own smoke test, bench/driver, runs in go test ./...).
-bench-smoke:
-	$(GO) test $(NODE_MOD) -run '^$$' -bench . -benchtime 1x ./abci ./bench ./events ./streamsvc
+bench-smoke: deps
+	$(GO) test $(NODE_MOD) -run '^$$' -bench . -benchtime 1x ./abci ./bench ./events ./streamsvc ./integration
 
 # fuzz runs every fuzz target for FUZZTIME each (the seed corpora also run
 # in make test).

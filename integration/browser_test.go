@@ -29,7 +29,7 @@ import (
 
 // browser starts a headless Chromium with its own profile; the page's
 // console errors and uncaught exceptions fail the test.
-func browser(t *testing.T) context.Context {
+func browser(t testing.TB) context.Context {
 	t.Helper()
 	path, err := exec.LookPath("chromium")
 	needDep(t, "Debian's chromium", err)
@@ -92,7 +92,7 @@ const viewJS = `(() => {
     tx_feed: { opens: tx.opens || 0, sources: tx.sources || 0, first: tx.first || 0 }, block_first: b.first || 0 };
 })()`
 
-func view(t *testing.T, ctx context.Context) pageView {
+func view(t testing.TB, ctx context.Context) pageView {
 	t.Helper()
 	v, err := chromedp.Run(ctx, chromedp.Evaluate[pageView](viewJS))
 	if err != nil {
@@ -103,7 +103,7 @@ func view(t *testing.T, ctx context.Context) pageView {
 
 // waitPage polls the page until cond holds (a minute: the chain, not a
 // timer, decides when it does).
-func waitPage(t *testing.T, ctx context.Context, what string, cond func(pageView) bool) pageView {
+func waitPage(t testing.TB, ctx context.Context, what string, cond func(pageView) bool) pageView {
 	t.Helper()
 	deadline := time.Now().Add(90 * time.Second)
 	for {
@@ -167,7 +167,7 @@ func submit(t *testing.T, n *binaryNode, owner txbuild.KeyPair, tag string, coun
 	return ids, top
 }
 
-func navigate(t *testing.T, ctx context.Context, url string) {
+func navigate(t testing.TB, ctx context.Context, url string) {
 	t.Helper()
 	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
 		t.Fatalf("open %s: %v", url, err)

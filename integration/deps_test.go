@@ -12,7 +12,7 @@ import (
 // drivers, Debian's python3-websockets) is missing. `make test` installs
 // them (make deps), so under CI a missing one is a failure; a plain
 // `go test ./...` on a fresh clone skips, saying how to get them.
-func needDep(t *testing.T, what string, err error) {
+func needDep(t testing.TB, what string, err error) {
 	t.Helper()
 	if err == nil {
 		return

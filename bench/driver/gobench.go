@@ -27,6 +27,8 @@ var goBenchmarks = []goBenchmark{
 	{pkg: "./streamsvc", pattern: "^BenchmarkSubscriberMemory$", iterations: 1},
 	{pkg: "./streamsvc", pattern: "^BenchmarkEncode$", seconds: 0.3},
 	{pkg: "./bench", pattern: "^(BenchmarkWakeReaders|BenchmarkTxFrames)$", iterations: 200},
+	// The live page in headless Chromium (make deps installs it).
+	{pkg: "./integration", pattern: "^BenchmarkExplorerBurst$", iterations: 3},
 }
 
 func (r *runner) goBench(ctx context.Context) error {

@@ -6,7 +6,7 @@
 // page keeps up at thousands of events per second.
 'use strict';
 (() => {
-  const MAX_ROWS = 300;        // rows kept per table
+  const MAX_ROWS = 100;        // rows kept per table
   const CHART_SECONDS = 300;   // the chart's window
   const LOOKUPS_IN_FLIGHT = 4; // operation lookups on the Web API at once
   const $ = (id) => document.getElementById(id);
@@ -235,7 +235,8 @@
   function queue(kind, m, raw) {
     const q = pending[kind];
     q.push([m, raw, Date.now()]);
-    if (q.length > MAX_ROWS) q.splice(0, q.length - MAX_ROWS); // older ones would be cut anyway
+    // Older ones would be cut from the table anyway; cut in bulk.
+    if (q.length >= 2 * MAX_ROWS) q.splice(0, q.length - MAX_ROWS);
     if (!frame) frame = requestAnimationFrame(draw);
   }
 
@@ -274,21 +275,24 @@
   }
 
   function drawRows(kind, fill) {
-    const q = pending[kind];
+    let q = pending[kind];
     if (!q.length) return;
     pending[kind] = [];
+    if (q.length > MAX_ROWS) q = q.slice(q.length - MAX_ROWS);
     const body = document.querySelector('#' + kind + ' tbody');
     const frag = document.createDocumentFragment();
+    const flash = q.length <= 20; // a highlight only where the eye can follow
     for (let i = q.length - 1; i >= 0; i--) { // newest first
       const [m, raw, at] = q[i];
       const tr = document.createElement('tr');
-      tr.className = 'fresh';
+      if (flash) tr.className = 'fresh';
       rawOf.set(tr, raw);
       fill(tr, m, at);
       frag.appendChild(tr);
     }
+    if (q.length >= MAX_ROWS) { body.replaceChildren(frag); return; }
     body.insertBefore(frag, body.firstChild);
-    while (body.rows.length > MAX_ROWS) body.deleteRow(-1);
+    while (body.rows.length > MAX_ROWS) body.lastElementChild.remove();
   }
 
   // ---- operations: read from the Web API for the rows on screen --------
