@@ -22,7 +22,11 @@ type burstPage struct {
 	page string // the page's URL
 }
 
-func newBurstPage(t testing.TB) *burstPage {
+func newBurstPage(t testing.TB) *burstPage { return newBurstPageTLS(t, false) }
+
+// newBurstPageTLS is newBurstPage over https:// and wss:// when tls is
+// set (httptest's own certificate, which the browser is told to accept).
+func newBurstPageTLS(t testing.TB, tls bool) *burstPage {
 	t.Helper()
 	store, err := events.NewMemStore(4096)
 	if err != nil {
@@ -36,12 +40,16 @@ func newBurstPage(t testing.TB) *burstPage {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stream := httptest.NewServer(srv)
+	serve := httptest.NewServer
+	if tls {
+		serve = httptest.NewTLSServer
+	}
+	stream := serve(srv)
 	root, err := streamsvc.NewRootHandler(streamsvc.RootConfig{AdvertisedURL: "ws" + strings.TrimPrefix(stream.URL, "http")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	web := httptest.NewServer(root)
+	web := serve(root)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
@@ -147,6 +155,30 @@ func TestExplorerBurst(t *testing.T) {
 	s, _ := burst(t, ctx, p, 2, blocks, perBlock)
 	if s.Txs != blocks*perBlock || s.Dups != 0 || s.Rows != 100 {
 		t.Fatalf("page counted %d transactions (%d twice) in %d rows; want %d, none twice, 100 rows", s.Txs, s.Dups, s.Rows, blocks*perBlock)
+	}
+}
+
+// TestExplorerOverTLS: served over https, the page reads the streams
+// over wss:// (the advertised URL), by WebSocket and by event stream, and
+// shows what the log holds.
+func TestExplorerOverTLS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a browser")
+	}
+	ctx := browser(t, chromedp.Flag("ignore-certificate-errors", true))
+	p := newBurstPageTLS(t, true)
+	if !strings.HasPrefix(p.page, "https://") {
+		t.Fatalf("page at %s", p.page)
+	}
+	p.appendBlocks(t, 1, 1, 0)
+	for _, transport := range []string{"ws", "sse"} {
+		navigate(t, ctx, p.page+"?transport="+transport)
+		waitPage(t, ctx, transport+" feeds open", func(v pageView) bool { return v.TxState == "open" && v.BlockState == "open" })
+		_, newest := p.log.Bounds()
+		s, _ := burst(t, ctx, p, newest+1, 2, 3)
+		if s.Txs != 6 || s.Dups != 0 {
+			t.Fatalf("%s over TLS: %d transactions (%d twice), want 6", transport, s.Txs, s.Dups)
+		}
 	}
 }
 
