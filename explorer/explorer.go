@@ -94,9 +94,14 @@ func htmlEscape(s string) string {
 
 var errNotFound = errors.New("not found")
 
-// ServeHTTP serves GET and HEAD of the page's files; everything else under
-// Prefix is a JSON error, as on the rest of the Web API.
+// ServeHTTP serves GET and HEAD of the page's files (and sends /explorer
+// to /explorer/); everything else under Prefix is a JSON error, as on the
+// rest of the Web API.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path+"/" == Prefix {
+		http.Redirect(w, r, Prefix, http.StatusMovedPermanently)
+		return
+	}
 	name, ok := strings.CutPrefix(r.URL.Path, Prefix)
 	f, found := h.files[name]
 	switch {

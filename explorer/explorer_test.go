@@ -69,6 +69,9 @@ func TestServesThePage(t *testing.T) {
 			t.Errorf("%s: %d %s", path, w.Code, w.Body)
 		}
 	}
+	if w := get("/explorer", nil); w.Code != http.StatusMovedPermanently || w.Header().Get("Location") != explorer.Prefix {
+		t.Errorf("/explorer: %d to %q", w.Code, w.Header().Get("Location"))
+	}
 	req := httptest.NewRequest(http.MethodPost, "/explorer/", nil)
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, req)

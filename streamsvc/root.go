@@ -88,7 +88,7 @@ func NewRootHandler(cfg RootConfig) (http.Handler, error) {
 		page = p
 	}
 	docs := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if page != nil && strings.HasPrefix(r.URL.Path, explorer.Prefix) {
+		if page != nil && (strings.HasPrefix(r.URL.Path, explorer.Prefix) || r.URL.Path+"/" == explorer.Prefix) {
 			page.ServeHTTP(w, r)
 			return
 		}

@@ -316,3 +316,44 @@ func TestNewRootHandlerRejectsBindAddress(t *testing.T) {
 		}
 	}
 }
+
+// TestRootServesTheLivePage: with the stream advertised the root handler
+// serves the live page under /explorer/ and sends a browser opening / to
+// it; JSON clients keep the root document; with the stream off there is
+// no page.
+func TestRootServesTheLivePage(t *testing.T) {
+	do := func(h http.Handler, path, accept string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		req.Header.Set("Accept", accept)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		return w
+	}
+	on, err := streamsvc.NewRootHandler(streamsvc.RootConfig{AdvertisedURL: "ws://localhost:9985"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+	if w := do(on, "/", browser); w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/explorer/" {
+		t.Errorf("browser at /: %d %q", w.Code, w.Header().Get("Location"))
+	}
+	if w := do(on, "/", "application/json"); w.Code != http.StatusOK || !strings.HasPrefix(w.Header().Get("Content-Type"), "application/json") {
+		t.Errorf("client at /: %d %q", w.Code, w.Header().Get("Content-Type"))
+	}
+	if w := do(on, "/explorer/", browser); w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `<script src="app.js">`) {
+		t.Errorf("/explorer/: %d", w.Code)
+	}
+	if w := do(on, "/explorer/config.json", "*/*"); !strings.Contains(w.Body.String(), `"stream_url":"ws://localhost:9985"`) {
+		t.Errorf("config: %s", w.Body)
+	}
+	off, err := streamsvc.NewRootHandler(streamsvc.RootConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := do(off, "/", browser); w.Code != http.StatusOK {
+		t.Errorf("browser at / with the stream off: %d, want the root document", w.Code)
+	}
+	if w := do(off, "/explorer/", browser); w.Code != http.StatusNotFound {
+		t.Errorf("/explorer/ with the stream off: %d", w.Code)
+	}
+}
