@@ -32,6 +32,7 @@ type Stream struct {
 	cert    *tlsreload.Cert   // nil without TLS
 	tokens  *streamsvc.Tokens // nil when open
 	blocks  atomic.Pointer[Blocks]
+	rec     atomic.Pointer[recorder] // the middleware's or the listener's, once made
 	wrapped atomic.Bool
 	started atomic.Bool
 }
@@ -115,7 +116,20 @@ func (s *Stream) Wrap(app abcitypes.Application) (abcitypes.Application, error) 
 	if !s.wrapped.CompareAndSwap(false, true) {
 		return nil, errors.New("cometstream: Wrap or Recorder called twice: one application feeds one log")
 	}
-	return abci.New(abci.Config{App: app, Sink: sink{s}, Decoder: s.cfg.Decoder, Logger: s.cfg.Logger})
+	a, err := abci.New(abci.Config{App: app, Sink: sink{s}, Decoder: s.cfg.Decoder, Logger: s.cfg.Logger})
+	if err != nil {
+		return nil, err
+	}
+	var r recorder = a
+	s.rec.Store(&r)
+	return a, nil
+}
+
+// recorder is what Close and Start need of the middleware or the
+// Recorder: both queue committed blocks for a goroutine of their own.
+type recorder interface {
+	Sync(ctx context.Context) error
+	Close(ctx context.Context) error
 }
 
 // Recorder returns the stream's recorder, for an application framework
@@ -127,7 +141,13 @@ func (s *Stream) Recorder() (*abci.Recorder, error) {
 	if !s.wrapped.CompareAndSwap(false, true) {
 		return nil, errors.New("cometstream: Wrap or Recorder called twice: one application feeds one log")
 	}
-	return abci.NewRecorder(abci.RecorderConfig{Sink: sink{s}, Decoder: s.cfg.Decoder, Logger: s.cfg.Logger})
+	rec, err := abci.NewRecorder(abci.RecorderConfig{Sink: sink{s}, Decoder: s.cfg.Decoder, Logger: s.cfg.Logger})
+	if err != nil {
+		return nil, err
+	}
+	var r recorder = rec
+	s.rec.Store(&r)
+	return rec, nil
 }
 
 // Start records in the log the committed heights it lacks, read from
@@ -143,6 +163,16 @@ func (s *Stream) Start(blocks Blocks) error {
 		return errors.New("cometstream: already started")
 	}
 	s.blocks.Store(&blocks)
+	// The blocks CometBFT's handshake replayed are queued in the
+	// middleware: in the log first, so that reconciliation starts after
+	// them instead of racing them.
+	if p := s.rec.Load(); p != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		if err := (*p).Sync(ctx); err != nil {
+			s.logger.Warn("replayed blocks still queued at start; reconciliation records what is missing", "error", err)
+		}
+		cancel()
+	}
 	if err := s.reconcile(blocks); err != nil {
 		// The log stays as it was; the filler keeps trying and Health
 		// says so. The chain must not stop for the stream.
@@ -171,10 +201,17 @@ func (s *Stream) reconcile(blocks Blocks) error {
 	return s.log.Reconcile(context.Background(), from, committed)
 }
 
-// Close ends every subscriber with 1001 (going away) and closes the log. It
-// waits for what the stream started, or until ctx ends.
+// Close writes the committed blocks still queued in the middleware, ends
+// every subscriber with 1001 (going away) and closes the log. It waits for
+// what the stream started, or until ctx ends. Call it after CometBFT has
+// stopped.
 func (s *Stream) Close(ctx context.Context) error {
 	var errs []error
+	// The queued blocks first: CometBFT has stopped, and what it
+	// committed last goes to the log before the log closes.
+	if p := s.rec.Load(); p != nil {
+		errs = append(errs, (*p).Close(ctx))
+	}
 	if s.started.Load() {
 		errs = append(errs, s.server.Close(ctx))
 	}

@@ -94,6 +94,9 @@ func (a *fakeApp) InitChain(ctx context.Context, req *abcitypes.RequestInitChain
 // instead of the default (added, no error); the block is recorded first.
 type fakeSink struct {
 	appendFn func(b *events.Block) (bool, error)
+	// syncer, when set, is waited for before appended reads: the blocks
+	// reach a sink on the recorder's goroutine.
+	syncer interface{ Sync(context.Context) error }
 
 	mu     sync.Mutex
 	blocks []*events.Block
@@ -110,6 +113,13 @@ func (s *fakeSink) Append(b *events.Block) (bool, error) {
 }
 
 func (s *fakeSink) appended() []*events.Block {
+	if s.syncer != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+		defer cancel()
+		if err := s.syncer.Sync(ctx); err != nil {
+			panic(err) // a recorder that never hands over is a test failure
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]*events.Block(nil), s.blocks...)

@@ -46,12 +46,22 @@ func New(cfg Config) (*App, error) {
 	if cfg.App == nil {
 		return nil, errors.New("abci middleware: App is required")
 	}
-	rec, err := NewRecorder(RecorderConfig{Sink: cfg.Sink, Decoder: cfg.Decoder, Logger: cfg.Logger})
+	pre, _ := cfg.App.(Predecoder)
+	rec, err := NewRecorder(RecorderConfig{Sink: cfg.Sink, Decoder: cfg.Decoder, Predecoder: pre, Logger: cfg.Logger})
 	if err != nil {
 		return nil, err
 	}
 	return &App{application: cfg.App, rec: rec}, nil
 }
+
+// Sync waits until every committed block has reached the sink, or ctx
+// ends (see Recorder.Sync).
+func (a *App) Sync(ctx context.Context) error { return a.rec.Sync(ctx) }
+
+// Close hands the blocks still queued to the sink and stops the
+// middleware's goroutine (see Recorder.Close): call it once CometBFT has
+// stopped, before closing the sink.
+func (a *App) Close(ctx context.Context) error { return a.rec.Close(ctx) }
 
 // FinalizeBlock forwards the call and stages the block's valid transactions.
 // The wrapped application's response and error are returned untouched.
@@ -66,8 +76,8 @@ func (a *App) FinalizeBlock(ctx context.Context, req *abcitypes.RequestFinalizeB
 }
 
 // Commit forwards the call and, when the wrapped application committed,
-// hands the staged block to the sink. Sink errors are logged, never
-// returned: the stream must not fail consensus.
+// queues the staged block for the sink (see Recorder). Nothing of the
+// sink's reaches the caller: the stream must not fail or slow consensus.
 func (a *App) Commit(ctx context.Context, req *abcitypes.RequestCommit) (*abcitypes.ResponseCommit, error) {
 	resp, err := a.application.Commit(ctx, req)
 	if err != nil {
@@ -78,24 +88,17 @@ func (a *App) Commit(ctx context.Context, req *abcitypes.RequestCommit) (*abcity
 	return resp, err
 }
 
-// stage builds the block event. It runs in FinalizeBlock, so that Commit's
-// hand-off is a single append; it recovers from any panic, since a decoding
-// bug must not take consensus down.
-func (r *Recorder) stage(req *abcitypes.RequestFinalizeBlock, resp *abcitypes.ResponseFinalizeBlock) (b *events.Block) {
-	defer func() {
-		if p := recover(); p != nil {
-			r.logger.Error("staging block events panicked", "height", req.Height, "panic", p)
-			b = &events.Block{Height: req.Height, Hash: req.Hash, Time: req.Time.UTC()}
-		}
-	}()
-	return BlockEvent(r.decoder, r.logger, req.Height, req.Hash, req.Time, req.Txs, resp.TxResults)
-}
-
 // BlockEvent builds the event of a committed block from its transactions
 // and their results: every result is kept (the tx_results stream's), and
 // only transactions with code 0 become transaction events. The node also
 // uses it to rebuild, from CometBFT's stores, a block the log missed.
 func BlockEvent(d events.Decoder, logger hclog.Logger, height int64, hash []byte, t time.Time, txs [][]byte, results []*abcitypes.ExecTxResult) *events.Block {
+	return blockEvent(d, nil, logger, height, hash, t, txs, results)
+}
+
+// blockEvent is BlockEvent taking the application's own decoding of the
+// transactions where pre has it.
+func blockEvent(d events.Decoder, pre events.Predecoded, logger hclog.Logger, height int64, hash []byte, t time.Time, txs [][]byte, results []*abcitypes.ExecTxResult) *events.Block {
 	if len(results) != len(txs) {
 		logger.Error("tx results do not match txs", "height", height, "txs", len(txs), "results", len(results))
 	}
@@ -112,7 +115,13 @@ func BlockEvent(d events.Decoder, logger hclog.Logger, height int64, hash []byte
 		if results[i].Code != codeOK {
 			continue
 		}
-		ev, err := events.NewTxHashed(d, uint32(i), tx, sum)
+		var ev events.Tx
+		var err error
+		if dec, ok := predecoded(pre, i); ok {
+			ev, err = events.NewTxPredecoded(dec, uint32(i), sum)
+		} else {
+			ev, err = events.NewTxHashed(d, uint32(i), tx, sum)
+		}
 		if err != nil {
 			logger.Debug("tx not decoded, using its CometBFT tx hash as id", "height", height, "index", i, "error", err)
 		}
@@ -141,4 +150,11 @@ func txResult(index uint32, hash [32]byte, r *abcitypes.ExecTxResult) events.TxR
 		}
 	}
 	return out
+}
+
+func predecoded(pre events.Predecoded, i int) (events.Decoded, bool) {
+	if pre == nil {
+		return events.Decoded{}, false
+	}
+	return pre.Decoded(i)
 }

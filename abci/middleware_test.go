@@ -28,10 +28,32 @@ var equateEmpty = cmpopts.EquateEmpty()
 func newApp(t *testing.T, inner *fakeApp, sink abci.Sink) *abci.App {
 	t.Helper()
 	a, err := abci.New(abci.Config{App: inner, Sink: sink})
+	track(t, a, err)
+	syncing(a, sink)
+	return a
+}
+
+// track fails t on err, closes a when t ends, and makes a fakeSink sink
+// wait for a's hand-overs before it is read.
+func track(t *testing.T, a *abci.App, err error) *abci.App {
+	t.Helper()
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+		defer cancel()
+		if err := a.Close(ctx); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
 	return a
+}
+
+func syncing(a *abci.App, sink abci.Sink) {
+	if fs, ok := sink.(*fakeSink); ok {
+		fs.syncer = a
+	}
 }
 
 func fixtureID(t *testing.T, name string) string {
@@ -72,6 +94,9 @@ func TestNew(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			a, err := abci.New(tt.cfg)
+			if a != nil {
+				track(t, a, nil)
+			}
 			if gotErr := err != nil; gotErr != tt.wantErr {
 				t.Fatalf("New error = %v, want error %v", err, tt.wantErr)
 			}
@@ -513,9 +538,8 @@ func TestConfiguredDecoder(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			sink := &fakeSink{}
 			a, err := abci.New(abci.Config{App: &fakeApp{}, Sink: sink, Decoder: tt.decoder})
-			if err != nil {
-				t.Fatal(err)
-			}
+			track(t, a, err)
+			syncing(a, sink)
 			commitBlock(t, a, &abcitypes.RequestFinalizeBlock{Height: 1, Txs: [][]byte{[]byte("tx")}})
 			got := sink.appended()
 			if len(got) != 1 {

@@ -44,6 +44,7 @@ func TestMiddlewareFeedsEventLog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer app.Close(context.Background())
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -1,6 +1,7 @@
 package abci_test
 
 import (
+	"context"
 	"testing"
 
 	abcitypes "github.com/cometbft/cometbft/abci/types"
@@ -20,6 +21,8 @@ func TestRecorder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer r.Close(context.Background())
+	sink.syncer = r
 	block := func(h int64) *abcitypes.RequestFinalizeBlock {
 		return &abcitypes.RequestFinalizeBlock{Height: h, Txs: [][]byte{[]byte("a=1")}}
 	}

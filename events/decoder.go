@@ -46,16 +46,45 @@ func NewTxHashed(d Decoder, index uint32, tx []byte, hash [32]byte) (Tx, error) 
 	return newTx(d, index, tx, func() string { return hex.EncodeToString(hash[:]) })
 }
 
+// Predecoded is a block's transactions as the application decoded them
+// while it executed the block, handed to the stream so that they are not
+// parsed twice (see abci.Predecoder). Decoded returns transaction i's
+// fields (i counts all the block's transactions, rejected ones included);
+// ok false leaves that transaction to the stream's Decoder. Decoded runs
+// on the stream's goroutine, after the application's Commit and while it
+// executes later blocks: it must only read what the application will not
+// change again.
+type Predecoded interface {
+	Decoded(i int) (dec Decoded, ok bool)
+}
+
+// NewTxPredecoded is NewTxHashed for fields an application decoded (see
+// Predecoded): no decoder runs, and the same fallbacks apply (no id: the
+// tx hash names it; no asset: its own id).
+func NewTxPredecoded(dec Decoded, index uint32, hash [32]byte) (Tx, error) {
+	var err error
+	if dec.ID == "" {
+		err = fmt.Errorf("%w: the application's decoded fields have no id", ErrUndecodable)
+	}
+	return fromDecoded(dec, err, index, func() string { return hex.EncodeToString(hash[:]) }), err
+}
+
 func newTx(d Decoder, index uint32, tx []byte, rawID func() string) (ev Tx, err error) {
-	ev.Index = index
 	dec, err := safeDecode(d, tx)
-	if err != nil || dec.ID == "" {
-		if err == nil {
-			err = fmt.Errorf("%w: decoder returned no id", ErrUndecodable)
-		}
+	if err == nil && dec.ID == "" {
+		err = fmt.Errorf("%w: decoder returned no id", ErrUndecodable)
+	}
+	return fromDecoded(dec, err, index, rawID), err
+}
+
+// fromDecoded is the event of decoded fields, or of the raw id when the
+// decoding failed (err).
+func fromDecoded(dec Decoded, err error, index uint32, rawID func() string) (ev Tx) {
+	ev.Index = index
+	if err != nil {
 		id := rawID()
 		ev.ID, ev.AssetIDs = id, []string{id}
-		return ev, err
+		return ev
 	}
 	ev.ID = dec.ID
 	ev.AssetIDs = dec.AssetIDs
@@ -65,7 +94,7 @@ func newTx(d Decoder, index uint32, tx []byte, rawID func() string) (ev Tx, err 
 	ev.Operation = dec.Operation
 	ev.PublicKeys = dec.PublicKeys
 	ev.OwnersBefore = dec.OwnersBefore
-	return ev, nil
+	return ev
 }
 
 func safeDecode(d Decoder, tx []byte) (dec Decoded, err error) {

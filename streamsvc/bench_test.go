@@ -30,7 +30,8 @@ import (
 // BenchmarkCommitHandoffWebSocket times the middleware's Commit with a real
 // events.Log (MemStore) followed by a streamsvc.Server with 0 or 1,000
 // WebSocket subscribers on valid_transactions, each parked on the log. Only
-// Commit is timed; the subscribers receiving the block is not.
+// Commit is timed (the middleware's goroutine writing the block and the
+// subscribers receiving it are not).
 func BenchmarkCommitHandoffWebSocket(b *testing.B) {
 	for _, txs := range []int{1, 100, 1000} {
 		for _, subs := range []int{0, 1000} {
@@ -47,6 +48,7 @@ func benchCommitWebSocket(b *testing.B, txs, subs int) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	b.Cleanup(func() { _ = app.Close(context.Background()) })
 	var got sync.WaitGroup
 	env.connect(b, streamsvc.PathTransactions, subs, txs, &got)
 
@@ -54,31 +56,33 @@ func benchCommitWebSocket(b *testing.B, txs, subs int) {
 	req := benchFinalizeRequest(txs)
 	commit := &abcitypes.RequestCommit{}
 	h := int64(0)
-	b.ReportAllocs()
+	var took time.Duration
 	for b.Loop() {
-		b.StopTimer()
 		h++
 		req.Height = h
 		if _, err := app.FinalizeBlock(ctx, req); err != nil {
 			b.Fatal(err)
 		}
 		got.Add(subs)
-		b.StartTimer()
-
+		start := time.Now()
 		if _, err := app.Commit(ctx, commit); err != nil {
 			b.Fatal(err)
 		}
-
-		b.StopTimer()
+		took += time.Since(start)
+		if err := app.Sync(ctx); err != nil {
+			b.Fatal(err)
+		}
 		got.Wait()
 		// The clients have the block; let each subscriber's writer get back
 		// to waiting on the log, which nothing outside the server can
 		// observe, so that the next Commit finds them parked as a real
 		// node's blocks, a fraction of a second apart, do.
 		time.Sleep(time.Millisecond)
-		b.StartTimer()
 	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(h)/float64(txs), "ns/tx")
+	// Each Commit by the clock (b's timer stopped and started reads memory
+	// statistics, a stop of the world while the server's goroutines run).
+	b.ReportMetric(float64(took.Nanoseconds())/float64(h), "ns/op")
+	b.ReportMetric(float64(took.Nanoseconds())/float64(h)/float64(txs), "ns/tx")
 }
 
 // BenchmarkFanOut times a block from Append on the log to the last
