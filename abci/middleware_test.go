@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -626,5 +627,66 @@ func TestUninterceptedCallsAreForwarded(t *testing.T) {
 	resp, err := a.ProcessProposal(ctx, &abcitypes.RequestProcessProposal{Height: 1})
 	if err != nil || resp.Status != abcitypes.ResponseProcessProposal_ACCEPT {
 		t.Errorf("ProcessProposal = %v, %v; want ACCEPT", resp, err)
+	}
+}
+
+// predecodingApp accepts every transaction and hands the stream fields of
+// its own for them (or panics, with panicky set).
+type predecodingApp struct {
+	fakeApp
+	panicky bool
+	asked   []int64
+}
+
+func (p *predecodingApp) Predecoded(height int64) events.Predecoded {
+	p.asked = append(p.asked, height)
+	return predecodedFunc(func(i int) (events.Decoded, bool) {
+		if p.panicky {
+			panic("the app's decoding bug")
+		}
+		if i == 1 {
+			return events.Decoded{}, false // left to the decoder
+		}
+		return events.Decoded{ID: fmt.Sprintf("app-id-%d", i), Operation: "APP"}, true
+	})
+}
+
+type predecodedFunc func(i int) (events.Decoded, bool)
+
+func (f predecodedFunc) Decoded(i int) (events.Decoded, bool) { return f(i) }
+
+// TestPredecoderSkipsTheDecoder: a wrapped app that implements Predecoder
+// is asked once per FinalizeBlock and its fields are the events; an index
+// it leaves out goes to the decoder; a panic in its Decoded falls back to
+// the decoder for the whole block, never reaching consensus.
+func TestPredecoderSkipsTheDecoder(t *testing.T) {
+	decoder := events.DecoderFunc(func(tx []byte) (events.Decoded, error) {
+		return events.Decoded{ID: "decoder-" + string(tx), Operation: "DECODER"}, nil
+	})
+	for _, panicky := range []bool{false, true} {
+		t.Run(fmt.Sprint("panicky=", panicky), func(t *testing.T) {
+			inner := &predecodingApp{panicky: panicky}
+			sink := &fakeSink{}
+			a, err := abci.New(abci.Config{App: inner, Sink: sink, Decoder: decoder})
+			track(t, a, err)
+			syncing(a, sink)
+			commitBlock(t, a, &abcitypes.RequestFinalizeBlock{Height: 7, Txs: [][]byte{[]byte("a"), []byte("b")}})
+			got := sink.appended()
+			if len(got) != 1 || len(got[0].Txs) != 2 {
+				t.Fatalf("sink got %+v", got)
+			}
+			want := []string{"app-id-0", "decoder-b"}
+			if panicky {
+				want = []string{"decoder-a", "decoder-b"}
+			}
+			for i, tx := range got[0].Txs {
+				if tx.ID != want[i] {
+					t.Errorf("tx %d: id %q, want %q", i, tx.ID, want[i])
+				}
+			}
+			if len(inner.asked) != 1 || inner.asked[0] != 7 {
+				t.Errorf("Predecoded asked for %v, want [7]", inner.asked)
+			}
+		})
 	}
 }

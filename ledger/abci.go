@@ -69,6 +69,7 @@ func (a *App) FinalizeBlock(_ context.Context, req *abcitypes.RequestFinalizeBlo
 		return nil, fmt.Errorf("ledger: finalize block %d: last committed block is %d", req.Height, a.committed.height)
 	}
 	blk := newStaged(req.Height)
+	blk.byIndex = make([]*Transaction, len(req.Txs))
 	v := view{db: a.db, blk: blk}
 	results := make([]*abcitypes.ExecTxResult, len(req.Txs))
 	for i, raw := range req.Txs {
@@ -80,6 +81,7 @@ func (a *App) FinalizeBlock(_ context.Context, req *abcitypes.RequestFinalizeBlo
 		switch {
 		case err == nil:
 			blk.add(tx)
+			blk.byIndex[i] = tx
 			results[i] = &abcitypes.ExecTxResult{Code: CodeOK}
 		case errors.As(err, &rej):
 			a.log.Debug("transaction rejected", "height", req.Height, "index", i, "code", rej.Code, "reason", rej.Msg, "detail", rej.Detail)

@@ -20,7 +20,8 @@ type reader interface {
 // same block must see.
 type staged struct {
 	state
-	ids     []string // valid transactions in block order
+	ids     []string       // valid transactions in block order
+	byIndex []*Transaction // valid transactions by index in the block, nil for rejected ones (see Predecoded)
 	txs     map[string]*Transaction
 	outputs map[OutputRef]outputRecord
 	spent   map[OutputRef]string // spent output -> spending transaction
