@@ -270,6 +270,7 @@ func (s *Stream) Health() Health {
 type sink struct{ s *Stream }
 
 func (k sink) Append(b *events.Block) (bool, error) {
+	fault.Stall(fault.StallLogWrite, b.Height)
 	fault.At(fault.BeforeLogWrite, b.Height)
 	start := time.Now()
 	added, err := k.s.log.Append(b)

@@ -2,10 +2,14 @@ package integration_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
 	"os/exec"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -109,4 +113,51 @@ func TestCrashAtEachFaultPoint(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestCrashWhileTheStreamStalls opens the asynchronous hand-off's widest
+// window: the stream's goroutine stops before writing one height while
+// consensus goes on committing (the chain must not wait for the stream),
+// then the process is killed with several committed heights in no log.
+// After a restart, reconciliation rebuilds them from CometBFT's stores:
+// both streams from height 1 carry exactly what CometBFT committed.
+func TestCrashWhileTheStreamStalls(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs node processes")
+	}
+	const stallHeight = 6
+	n := newBinaryNode(t)
+	n.startWithEnv(t, fault.Env+"="+fault.StallLogWrite+"@"+strconv.Itoa(stallHeight))
+	ld := startLoad(n.rpcAddr)
+	defer ld.halt()
+	waitFor(t, "the stall", 60*time.Second, func() bool {
+		return strings.Contains(n.proc.logs.tail(50), "fault injection: stalling at "+fault.StallLogWrite)
+	})
+	// Consensus goes on past the stalled stream.
+	waitFor(t, "blocks past the stalled height", 60*time.Second, func() bool { return n.height() >= stallHeight+5 })
+	var health struct {
+		Latest int64 `json:"latest_streamed_height"`
+	}
+	// /healthz answers 503 while the stream lags: read its body anyway.
+	resp, err := http.Get("http://" + n.webAddr + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&health)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if health.Latest >= stallHeight {
+		t.Fatalf("the log holds height %d: the stall did not hold the stream at %d", health.Latest, stallHeight)
+	}
+	if err := n.proc.stop(t, syscall.SIGKILL); err == nil {
+		t.Fatal("the node exited cleanly under SIGKILL")
+	}
+
+	n.startWithEnv(t)
+	waitFor(t, "blocks after the restart", 60*time.Second, func() bool { return n.height() >= stallHeight+10 })
+	upTo := n.height()
+	waitFor(t, "a block past the checked range", 60*time.Second, func() bool { return n.height() > upTo+2 })
+	checkStreams(t, n.streamURL, n.rpc, upTo)
 }

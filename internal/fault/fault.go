@@ -30,6 +30,13 @@ const (
 // Points lists every point.
 var Points = []string{AfterFinalize, AfterAppCommit, BeforeLogWrite, MidLogWrite, AfterLogWrite}
 
+// StallLogWrite is no exit: the stream's goroutine stops for good before
+// writing the height, while consensus goes on committing (and the
+// middleware queueing) the next ones, until the process is killed. It
+// opens the widest window of the asynchronous hand-off: several heights
+// committed by the application and by CometBFT, none in the log.
+const StallLogWrite = "stall-log-write"
+
 // Plan is an armed fault; the zero Plan never fires.
 type Plan struct {
 	Point  string
@@ -49,12 +56,12 @@ func Parse(s string) (Plan, error) {
 	if !ok || err != nil || h < 1 {
 		return Plan{}, fmt.Errorf("%s=%q: want <point>@<height>, e.g. %s@5", Env, s, AfterAppCommit)
 	}
-	for _, p := range Points {
+	for _, p := range append(Points, StallLogWrite) {
 		if p == point {
 			return Plan{Point: point, Height: h}, nil
 		}
 	}
-	return Plan{}, fmt.Errorf("%s=%q: unknown point %q (known: %s)", Env, s, point, strings.Join(Points, ", "))
+	return Plan{}, fmt.Errorf("%s=%q: unknown point %q (known: %s, %s)", Env, s, point, strings.Join(Points, ", "), StallLogWrite)
 }
 
 // Armed reports whether the plan fires anywhere.
@@ -87,4 +94,13 @@ func At(point string, height int64) {
 func Exit(point string, height int64) {
 	fmt.Fprintf(os.Stderr, "fault injection: exiting at %s, height %d\n", point, height)
 	os.Exit(ExitCode)
+}
+
+// Stall blocks the calling goroutine for good when the process's plan
+// fires at point and height (see StallLogWrite).
+func Stall(point string, height int64) {
+	if p, _ := armed(); p.Hit(point, height) {
+		fmt.Fprintf(os.Stderr, "fault injection: stalling at %s, height %d\n", point, height)
+		select {}
+	}
 }
