@@ -20,6 +20,10 @@ const (
 	// ModeStream reads cometstream's valid_transactions (or valid_blocks)
 	// messages; the height is the message's "height" field.
 	ModeStream = "stream"
+	// ModeSSE reads the same messages as Server-Sent Events: a GET with
+	// Accept: text/event-stream on the stream's http:// URL; the height is
+	// each data line's "height" field.
+	ModeSSE = "sse"
 	// ModeCometBFT subscribes to tm.event='Tx' on CometBFT's RPC
 	// /websocket; the height is the event's TxResult height.
 	ModeCometBFT = "cometbft"

@@ -39,6 +39,10 @@ type Config struct {
 	// 2, 50, 20.
 	TargetEvents                         int64
 	MinBlocks, MaxBlocks, MaxPacedBlocks int
+	// SSESubscribers are the subscriber counts of Subscribers whose
+	// trials run over Server-Sent Events too, on the same node, blocks and
+	// pace. Defaults to 1, 100, 1,000.
+	SSESubscribers []int
 	// MaxConnsPerProcess caps the connections of one client process; a
 	// trial uses up to len(Sources) processes. Defaults to 2,500.
 	MaxConnsPerProcess int
@@ -96,6 +100,7 @@ type Config struct {
 func Smoke() Config {
 	return Config{
 		Subscribers:        []int{10},
+		SSESubscribers:     []int{10},
 		TxsPerBlock:        []int{1, 10},
 		TargetEvents:       50,
 		MinBlocks:          5,
@@ -125,6 +130,9 @@ func (c *Config) setDefaults() error {
 	}
 	if len(c.TxsPerBlock) == 0 {
 		c.TxsPerBlock = []int{1, 100, 1000}
+	}
+	if len(c.SSESubscribers) == 0 {
+		c.SSESubscribers = []int{1, 100, 1000}
 	}
 	if c.TargetEvents <= 0 {
 		c.TargetEvents = 4_000_000

@@ -22,8 +22,8 @@ func TestMain(m *testing.M) {
 
 // TestSmoke runs every part of the driver once with a tiny configuration
 // (10 subscribers, 5 blocks, 20 real transactions): a node, client
-// processes, the floor, CometBFT's /websocket, the report and the plots. It
-// checks what was delivered, not how fast.
+// processes over WebSocket and SSE, the floor, CometBFT's /websocket, the
+// report and the plots. It checks what was delivered, not how fast.
 func TestSmoke(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts four nodes")
@@ -48,9 +48,18 @@ func TestSmoke(t *testing.T) {
 		t.Errorf("client processes left behind: %v", left)
 	}
 
-	// 2 block sizes x (burst, paced) x (node, floor).
-	if len(res.FanOut) != 8 {
-		t.Errorf("%d fan-out trials, want 8", len(res.FanOut))
+	// 2 block sizes x (burst, paced) x (node, floor, node over SSE).
+	if len(res.FanOut) != 12 {
+		t.Errorf("%d fan-out trials, want 12", len(res.FanOut))
+	}
+	sse := 0
+	for _, tr := range res.FanOut {
+		if tr.Target == driver.TargetSSE {
+			sse++
+		}
+	}
+	if sse != 4 {
+		t.Errorf("%d SSE fan-out trials, want 4", sse)
 	}
 	for _, tr := range res.FanOut {
 		if tr.Served != 10 || tr.Events != int64(10*tr.Txs*tr.Blocks) || tr.Delivered != tr.Events || tr.Lost != 0 {
@@ -93,7 +102,7 @@ func TestSmoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"## Targets", "## 2. Fan-out", "## 3. Real transactions", "## 9. Commit flood", "throughput.svg", driver.TargetTxResults, "`tx_results` with a query"} {
+	for _, want := range []string{"## Targets", "## 2. Fan-out", "## 3. Real transactions", "## 9. Commit flood", "### SSE beside WebSocket", "throughput.svg", driver.TargetTxResults, "`tx_results` with a query"} {
 		if !strings.Contains(string(doc), want) {
 			t.Errorf("report lacks %q", want)
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -56,7 +57,8 @@ const fanOutWriteTimeout = 2 * time.Minute
 
 // fanOut runs the synthetic grid. For each subscriber count: the node's
 // memory with them idle, then, for each block size, a burst and a paced
-// trial against the node, then the same trials against the floor.
+// trial against the node, then the same trials against the floor, then
+// against the node over SSE (memory again, for SSESubscribers).
 func (r *runner) fanOut(ctx context.Context) error {
 	n, err := startStreamNode(r.work, "fanout", fanOutWriteTimeout, r.nodeLog)
 	if err != nil {
@@ -92,43 +94,50 @@ func (r *runner) fanOut(ctx context.Context) error {
 
 	// For each subscriber count and block size, the node's trials, then the
 	// floor's right after (the machine is shared: what runs back to back
-	// compares best), each with its own client processes.
+	// compares best), then the node's over SSE, each with its own client
+	// processes. Every target takes the WebSocket burst's block count and
+	// pace.
 	for _, subs := range r.cfg.Subscribers {
 		for i, txs := range r.cfg.TxsPerBlock {
 			var burst Trial
+			pair := func(cs *clientSet, target string, pub publisher, next *int64) error {
+				b, err := r.synthetic(ctx, cs, Trial{Target: target, Kind: KindBurst, Subs: subs, Txs: txs,
+					Blocks: r.burstBlocks(subs, txs)}, pub, next)
+				if err != nil {
+					return err
+				}
+				if target == TargetStream {
+					burst = b
+				}
+				_, err = r.synthetic(ctx, cs, Trial{Target: target, Kind: KindPaced, Subs: subs, Txs: txs,
+					Blocks: r.pacedBlocks(subs, txs), Interval: pacedInterval(burst)}, pub, next)
+				return err
+			}
 			err := r.withClients(ctx, n.streamURL(streamsvc.PathTransactions), bench.ModeStream, "", subs, i == 0, func(cs *clientSet) error {
-				var err error
-				burst, err = r.synthetic(ctx, cs, Trial{Target: TargetStream, Kind: KindBurst, Subs: subs, Txs: txs,
-					Blocks: r.burstBlocks(subs, txs)}, logPublisher(n.Log()), &next)
-				if err != nil {
-					return err
-				}
-				_, err = r.synthetic(ctx, cs, Trial{Target: TargetStream, Kind: KindPaced, Subs: subs, Txs: txs,
-					Blocks: r.pacedBlocks(subs, txs), Interval: pacedInterval(burst)}, logPublisher(n.Log()), &next)
-				return err
+				return pair(cs, TargetStream, logPublisher(n.Log()), &next)
 			})
 			if err != nil {
 				return err
 			}
-			if r.cfg.NoFloor {
-				continue
-			}
-			err = r.withClients(ctx, "ws://"+f.Addr()+"/", bench.ModeStream, "", subs, false, func(cs *clientSet) error {
-				if err := waitFor(ctx, time.Minute, func() bool { return f.Subscribers() >= cs.connected() }); err != nil {
-					return fmt.Errorf("floor: %d of %d subscribers registered: %w", f.Subscribers(), cs.connected(), err)
-				}
-				_, err := r.synthetic(ctx, cs, Trial{Target: TargetFloor, Kind: KindBurst, Subs: subs, Txs: txs, Blocks: burst.Blocks},
-					floorPublisher(f), &floorNext)
+			if !r.cfg.NoFloor {
+				err = r.withClients(ctx, "ws://"+f.Addr()+"/", bench.ModeStream, "", subs, false, func(cs *clientSet) error {
+					if err := waitFor(ctx, time.Minute, func() bool { return f.Subscribers() >= cs.connected() }); err != nil {
+						return fmt.Errorf("floor: %d of %d subscribers registered: %w", f.Subscribers(), cs.connected(), err)
+					}
+					return pair(cs, TargetFloor, floorPublisher(f), &floorNext)
+				})
+				f.Drop()
 				if err != nil {
 					return err
 				}
-				_, err = r.synthetic(ctx, cs, Trial{Target: TargetFloor, Kind: KindPaced, Subs: subs, Txs: txs,
-					Blocks: r.pacedBlocks(subs, txs), Interval: pacedInterval(burst)}, floorPublisher(f), &floorNext)
-				return err
-			})
-			f.Drop()
-			if err != nil {
-				return err
+			}
+			if slices.Contains(r.cfg.SSESubscribers, subs) {
+				err = r.withClients(ctx, n.sseURL(streamsvc.PathTransactions), bench.ModeSSE, "", subs, i == 0, func(cs *clientSet) error {
+					return pair(cs, TargetSSE, logPublisher(n.Log()), &next)
+				})
+				if err != nil {
+					return err
+				}
 			}
 		}
 	}
@@ -137,12 +146,13 @@ func (r *runner) fanOut(ctx context.Context) error {
 
 // withClients starts client processes for subs connections to url, runs
 // fn, and stops them. With memory set, it first records the driver's
-// (the node's) memory per idle subscriber.
+// (the node's) memory per idle subscriber of a cometstream mode.
 func (r *runner) withClients(ctx context.Context, url, mode, query string, subs int, memory bool, fn func(*clientSet) error) error {
 	var before uint64
 	goroutines := runtime.NumGoroutine()
-	memory = memory && subs >= 100 // below, the noise is larger than the subscribers
+	memory = memory && subs >= 100 && mode != bench.ModeCometBFT // below 100, the noise is larger than the subscribers
 	if memory {
+		goroutines = settledGoroutines(ctx)
 		before = liveBytes()
 	}
 	cs, err := startClients(ctx, url, mode, query, subs, r.cfg.MaxConnsPerProcess, r.cfg.Sources)
@@ -153,15 +163,17 @@ func (r *runner) withClients(ctx context.Context, url, mode, query string, subs 
 	if errs := cs.readyErrors(); len(errs) > 0 {
 		r.logf("  set-up errors: %v", errs)
 	}
-	if memory && cs.connected() > 0 && mode == bench.ModeStream {
-		// Each subscriber runs two goroutines once set up.
+	if memory && cs.connected() > 0 {
+		// Each subscriber runs two goroutines once set up: a WebSocket
+		// one its writer and its reader, an event stream its handler and
+		// net/http's background read of the connection.
 		want := goroutines + 2*cs.connected()
 		if err := waitFor(ctx, time.Minute, func() bool { return runtime.NumGoroutine() >= want }); err != nil {
 			r.note("idle memory at %d subscribers: %d goroutines, want %d", subs, runtime.NumGoroutine(), want)
 		}
 		after := liveBytes()
 		r.res.IdleMemory = append(r.res.IdleMemory, Memory{Subs: cs.connected(),
-			BytesPerSub: (float64(after) - float64(before)) / float64(cs.connected())})
+			BytesPerSub: (float64(after) - float64(before)) / float64(cs.connected()), Mode: mode})
 	}
 	err = fn(cs)
 	if err != nil {
@@ -302,6 +314,22 @@ func sleepUntil(ctx context.Context, t time.Time) error {
 	case <-timer.C:
 		return nil
 	}
+}
+
+// settledGoroutines waits until the number of goroutines has not changed
+// for 250 ms (at most 10 s) and returns it: the server ends the previous
+// trial's subscribers a moment after their client processes have quit.
+func settledGoroutines(ctx context.Context) int {
+	n, since := runtime.NumGoroutine(), time.Now()
+	for deadline := since.Add(10 * time.Second); time.Since(since) < 250*time.Millisecond && time.Now().Before(deadline); {
+		if sleepUntil(ctx, time.Now().Add(10*time.Millisecond)) != nil {
+			break
+		}
+		if m := runtime.NumGoroutine(); m != n {
+			n, since = m, time.Now()
+		}
+	}
+	return n
 }
 
 // liveBytes is the live heap plus goroutine stacks, after a full GC.

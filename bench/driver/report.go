@@ -159,6 +159,10 @@ func targets(res *Results) []targetRow {
 	maxSubs, served, lostAtMax, trialsAtMax := 0, 0, int64(0), 0
 	var lost, events int64
 	for _, t := range res.FanOut {
+		if t.Target == TargetSSE {
+			lost += t.Lost
+			events += t.Events
+		}
 		if t.Target != TargetStream {
 			continue
 		}
@@ -193,7 +197,7 @@ func targets(res *Results) []targetRow {
 		if lost > 0 {
 			v = fmt.Sprintf("**missed** by %s events", fmtInt(lost))
 		}
-		rows = append(rows, targetRow{"zero events lost (cometstream)", fmt.Sprintf("%s of %s events lost over every cometstream trial", fmtInt(lost), fmtInt(events)), v})
+		rows = append(rows, targetRow{"zero events lost (cometstream)", fmt.Sprintf("%s of %s events lost over every cometstream trial (WebSocket and SSE)", fmtInt(lost), fmtInt(events)), v})
 	}
 
 	// >= 10x CometBFT's /websocket.
@@ -302,6 +306,9 @@ func targets(res *Results) []targetRow {
 	var mem []string
 	worst, top := 0.0, Memory{}
 	for _, im := range res.IdleMemory {
+		if im.Mode == bench.ModeSSE {
+			continue // the target is the WebSocket subscriber's; section 2 compares SSE's
+		}
 		mem = append(mem, fmt.Sprintf("%s B with %s subscribers (node process)", fmtInt(int64(math.Round(im.BytesPerSub))), fmtInt(int64(im.Subs))))
 		if im.Subs > top.Subs {
 			top = im
@@ -392,6 +399,10 @@ func fanOutSection(w func(string, ...any), res *Results) {
 	w("over every (subscriber, block); max is the last subscriber of the worst block.\n")
 	w("- **floor**: the same clients, blocks and frames against `bench/floor` (one goroutine per socket writing ")
 	w("pre-framed bytes with writev, nothing else), in the same process, right after.\n")
+	if counts := sseCounts(res); counts != "" {
+		w("- **SSE**: at %s subscribers, the node's trials again with Server-Sent Events clients, after the floor's ", counts)
+		w("(the last table of this section).\n")
+	}
 	w("- CPU: the node process's (user+system) over the burst, per delivered event; the clients' likewise.\n")
 	w("- Log.Append: the hand-off itself, timed in the driver around the call, with the subscribers parked (paced): ")
 	w("the same call the middleware makes in Commit, on the node's durable SegmentStore.\n")
@@ -444,6 +455,7 @@ func fanOutSection(w func(string, ...any), res *Results) {
 		w("| %s | %s | %s | %s | %s / %s |\n", fmtInt(int64(t.Subs)), fmtInt(int64(t.Txs)), fmtLatency(&t), fl, t.Load, fload)
 	}
 	w("\n")
+	sseSection(w, res)
 }
 
 func fanOutEnds(res *Results) string {
@@ -618,7 +630,11 @@ func memorySection(w func(string, ...any), res *Results) {
 	w("server's writes to them block. Target: 16 KiB (16,384 B) per idle subscriber.\n\n")
 	w("| measure | subscribers | Go memory per subscriber | kernel TCP memory per subscriber |\n|---|---|---|---|\n")
 	for _, im := range res.IdleMemory {
-		w("| idle, node process (driver) | %s | %s B | – |\n", fmtInt(int64(im.Subs)), fmtInt(int64(math.Round(im.BytesPerSub))))
+		measure := "idle, node process (driver)"
+		if im.Mode == bench.ModeSSE {
+			measure = "idle SSE, node process (driver)"
+		}
+		w("| %s | %s | %s B | – |\n", measure, fmtInt(int64(im.Subs)), fmtInt(int64(math.Round(im.BytesPerSub))))
 	}
 	for _, k := range []string{"idle", "lagging"} {
 		if l, ok := mem[k]; ok {

@@ -16,7 +16,8 @@ type Results struct {
 	Smoke    bool          `json:"smoke"`
 
 	GoBench []GoBenchRun `json:"go_bench,omitempty"`
-	// FanOut: synthetic blocks, cometstream and the floor.
+	// FanOut: synthetic blocks, cometstream (WebSocket and SSE) and the
+	// floor.
 	FanOut []Trial `json:"fan_out,omitempty"`
 	// IdleMemory: the node process's memory per idle subscriber.
 	IdleMemory []Memory `json:"idle_memory,omitempty"`
@@ -46,6 +47,7 @@ type Machine struct {
 // Targets of a trial.
 const (
 	TargetStream          = "cometstream"
+	TargetSSE             = "cometstream SSE"
 	TargetFloor           = "floor"
 	TargetCometBFT        = "cometbft /websocket (default limits)"
 	TargetCometBFTRaised  = "cometbft /websocket (limits raised)"
@@ -108,6 +110,9 @@ type Trial struct {
 type Memory struct {
 	Subs        int     `json:"subs"`
 	BytesPerSub float64 `json:"bytes_per_sub"`
+	// Mode is the subscribers' client mode: bench.ModeStream (WebSocket;
+	// also when empty, in results written before SSE) or bench.ModeSSE.
+	Mode string `json:"mode,omitempty"`
 }
 
 // TxRate is the chain's sustained rate for one configuration.

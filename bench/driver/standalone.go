@@ -19,8 +19,8 @@ import (
 // A log no longer leaps over a gap (it waits for the missing heights), so
 // the trials cannot share a log with a live chain.
 type streamNode struct {
-	s   *cometstream.Stream
-	url string
+	s    *cometstream.Stream
+	addr string
 }
 
 // noBlocks is the Blocks of a chain that has committed nothing.
@@ -53,11 +53,12 @@ func startStreamNode(dir, name string, writeTimeout time.Duration, logOut *os.Fi
 		_ = s.Close(context.Background())
 		return nil, err
 	}
-	return &streamNode{s: s, url: "ws://" + addr}, nil
+	return &streamNode{s: s, addr: addr}, nil
 }
 
 func (n *streamNode) Log() *events.Log             { return n.s.Log() }
-func (n *streamNode) streamURL(path string) string { return n.url + path }
+func (n *streamNode) streamURL(path string) string { return "ws://" + n.addr + path }
+func (n *streamNode) sseURL(path string) string    { return "http://" + n.addr + path }
 func (n *streamNode) stop() error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

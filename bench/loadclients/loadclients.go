@@ -1,9 +1,9 @@
 // Package loadclients is one load-client process of the benchmark: K
-// WebSocket connections from one source address to a stream (cometstream's
-// or CometBFT's /websocket), each read by its own goroutine, which notes for
-// every message its height and the time it was received. The driver starts
-// several such processes and reads their reports (bench.Report) over
-// stdout; see bench/protocol.go.
+// connections from one source address to a stream (cometstream's over
+// WebSocket or Server-Sent Events, or CometBFT's /websocket), each read by
+// its own goroutine, which notes for every message its height and the time
+// it was received. The driver starts several such processes and reads
+// their reports (bench.Report) over stdout; see bench/protocol.go.
 package loadclients
 
 import (
@@ -29,14 +29,15 @@ import (
 
 // Config configures a client process.
 type Config struct {
-	// URL is the stream's ws:// URL. Required.
+	// URL is the stream's ws:// URL (http:// in sse mode). Required.
 	URL string
 	// Conns is how many connections to open. Defaults to 1.
 	Conns int
 	// Source is the local IP address the connections are made from (e.g.
 	// 127.0.0.2). Defaults to the system's choice.
 	Source string
-	// Mode is bench.ModeStream or bench.ModeCometBFT. Defaults to stream.
+	// Mode is bench.ModeStream, bench.ModeSSE or bench.ModeCometBFT.
+	// Defaults to stream.
 	Mode string
 	// DialConcurrency caps the handshakes in flight. Defaults to 32.
 	DialConcurrency int
@@ -54,10 +55,10 @@ type Config struct {
 func ParseFlags(args []string) (Config, error) {
 	var c Config
 	fs := flag.NewFlagSet("loadclients", flag.ContinueOnError)
-	fs.StringVar(&c.URL, "url", "", "stream URL (ws://host:port/path)")
+	fs.StringVar(&c.URL, "url", "", "stream URL (ws://host:port/path; http:// in sse mode)")
 	fs.IntVar(&c.Conns, "n", 1, "connections to open")
 	fs.StringVar(&c.Source, "src", "", "local IP address to connect from (e.g. 127.0.0.2)")
-	fs.StringVar(&c.Mode, "mode", bench.ModeStream, "stream (cometstream) or cometbft (RPC /websocket, tm.event='Tx')")
+	fs.StringVar(&c.Mode, "mode", bench.ModeStream, "stream (cometstream), sse (cometstream's Server-Sent Events) or cometbft (RPC /websocket, tm.event='Tx')")
 	fs.IntVar(&c.DialConcurrency, "dial-concurrency", 32, "handshakes in flight")
 	fs.DurationVar(&c.HandshakeTimeout, "handshake-timeout", 20*time.Second, "time allowed to connect and subscribe")
 	fs.IntVar(&c.ReadBuffer, "read-buffer", 16<<10, "read buffer per connection, bytes")
@@ -78,7 +79,7 @@ func (c *Config) validate() error {
 	if c.Mode == "" {
 		c.Mode = bench.ModeStream
 	}
-	if c.Mode != bench.ModeStream && c.Mode != bench.ModeCometBFT {
+	if c.Mode != bench.ModeStream && c.Mode != bench.ModeSSE && c.Mode != bench.ModeCometBFT {
 		return fmt.Errorf("loadclients: unknown mode %q", c.Mode)
 	}
 	if c.DialConcurrency <= 0 {
@@ -114,7 +115,7 @@ func Run(ctx context.Context, cfg Config, in io.Reader, out io.Writer) error {
 		readers.Add(1)
 		go func() {
 			defer readers.Done()
-			c.readLoop(cfg.Mode)
+			c.readLoop(cfg)
 		}()
 	}
 	defer func() {
@@ -184,6 +185,12 @@ func dialAll(ctx context.Context, cfg Config) ([]*conn, bench.Ready) {
 		ReadBufferSize:   cfg.ReadBuffer,
 		WriteBufferPool:  &sync.Pool{}, // clients write only a close frame (and pongs)
 	}
+	open := func() (*conn, error) { return dial(ctx, d, cfg) }
+	if cfg.Mode == bench.ModeSSE {
+		hc := sseClient(nd, cfg)
+		defer hc.CloseIdleConnections()
+		open = func() (*conn, error) { return dialSSE(ctx, hc, cfg) }
+	}
 	ready := bench.Ready{Conns: cfg.Conns, Errors: map[string]int{}}
 	var mu sync.Mutex
 	conns := make([]*conn, 0, cfg.Conns)
@@ -195,7 +202,7 @@ func dialAll(ctx context.Context, cfg Config) ([]*conn, bench.Ready) {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			c, err := dial(ctx, d, cfg)
+			c, err := open()
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -269,6 +276,8 @@ func errorKind(err error) string {
 // height's message count and last receipt time.
 type conn struct {
 	ws        *websocket.Conn
+	sse       io.ReadCloser      // the event stream (sse mode; ws is nil)
+	cancel    context.CancelFunc // ends the event stream's request
 	closeOnce sync.Once
 
 	mu      sync.Mutex
@@ -285,13 +294,24 @@ type heightStat struct {
 
 func (c *conn) close() {
 	c.closeOnce.Do(func() {
+		if c.sse != nil {
+			c.end("closed by client") // before the read fails on it
+			c.cancel()
+			_ = c.sse.Close() // the read fails with this close's error, or the cancel's
+			return
+		}
 		_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""),
 			time.Now().Add(time.Second))
 		_ = c.ws.Close()
 	})
 }
 
-func (c *conn) readLoop(mode string) {
+func (c *conn) readLoop(cfg Config) {
+	if c.sse != nil {
+		c.readSSE(cfg.ReadBuffer)
+		return
+	}
+	mode := cfg.Mode
 	var buf bytes.Buffer
 	for {
 		_, r, err := c.ws.NextReader()
