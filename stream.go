@@ -201,6 +201,15 @@ func (s *Stream) reconcile(blocks Blocks) error {
 	return s.log.Reconcile(context.Background(), from, committed)
 }
 
+// Sync waits until every block committed so far is in the log (the
+// middleware hands blocks over on a goroutine of its own), or ctx ends.
+func (s *Stream) Sync(ctx context.Context) error {
+	if p := s.rec.Load(); p != nil {
+		return (*p).Sync(ctx)
+	}
+	return nil
+}
+
 // Close writes the committed blocks still queued in the middleware, ends
 // every subscriber with 1001 (going away) and closes the log. It waits for
 // what the stream started, or until ctx ends. Call it after CometBFT has

@@ -70,6 +70,10 @@ func TestAttachedToBaseApp(t *testing.T) {
 	if other.commits != 3 {
 		t.Errorf("the app's own listener saw %d commits, want 3", other.commits)
 	}
+	// Committed blocks reach the log on the stream's own goroutine.
+	if err := s.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	if _, newest := s.Log().Bounds(); newest != 3 {
 		t.Fatalf("log's newest height %d, want 3", newest)
 	}
