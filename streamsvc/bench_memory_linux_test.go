@@ -68,8 +68,8 @@ func measureSubscribers(b *testing.B, n, blocks int) (heap, kernel int64) {
 		}
 		fds = append(fds, fd)
 	}
-	// Each subscriber runs a writer and a reader goroutine once set up.
-	waitGoroutines(b, base+2*n)
+	// Each subscriber runs one goroutine once set up.
+	waitGoroutines(b, base+n)
 	for h := int64(1); h <= int64(blocks); h++ {
 		if _, err := env.log.Append(benchBlock(h, 100)); err != nil {
 			b.Fatal(err)

@@ -49,6 +49,7 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request, path strin
 	stream := strings.TrimPrefix(path, wire.StreamPrefix)
 	sub := newSubscriber(s, conn, reader, q, cache, deflate, stream, s.nextID.Add(1))
 	s.track(sub, true)
+	s.startWaker()
 	s.metrics.Connections.WithLabelValues(stream).Inc()
 	go func() {
 		defer done()

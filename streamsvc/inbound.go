@@ -39,6 +39,9 @@ type inbound struct {
 	remaining int64
 	key       [4]byte
 	keyPos    int
+	// The uncompressed data message being read, over several frames.
+	inMessage bool
+	size      int64
 }
 
 const (
@@ -91,28 +94,49 @@ func (in *inbound) wireLimit() int64 { return in.limit + in.limit/8 + 64 }
 // the control frames before and inside it. Its error ends the connection:
 // a *failure, a *peerClose, or the connection's own error.
 func (in *inbound) discardMessage() error {
-	if err := in.nextData(false); err != nil {
-		return err
-	}
-	if in.rsv1 {
-		return in.inflate()
-	}
-	var size int64
 	for {
-		// Checked before reading: a header may claim up to 2^63-1 bytes.
-		if size += in.remaining; size > in.limit || size < 0 {
-			return in.tooBig()
-		}
-		if err := in.skip(); err != nil {
-			return err
-		}
-		if in.fin {
-			return nil
-		}
-		if err := in.nextData(true); err != nil {
+		done, err := in.next()
+		if err != nil || done {
 			return err
 		}
 	}
+}
+
+// next reads one frame and acts on it: a control frame, or a data frame
+// whose payload it discards (a compressed message is read whole, since
+// its size is known only once inflated). done reports that a data
+// message ended with it. The subscriber calls it once a frame's first
+// byte has arrived, between its writes; the fragments of one message may
+// come in several calls, with control frames between them.
+func (in *inbound) next() (done bool, err error) {
+	op, n, err := in.header()
+	if err != nil {
+		return false, err
+	}
+	switch {
+	case op == opContinuation && !in.inMessage:
+		return false, protocolError("continuation frame outside a fragmented message")
+	case (op == opText || op == opBinary) && in.inMessage:
+		return false, protocolError("new message inside a fragmented one")
+	case op >= opClose:
+		return false, in.control(op, n)
+	}
+	in.remaining = n
+	if in.rsv1 { // text or binary: header refuses RSV1 elsewhere
+		return true, in.inflate()
+	}
+	if op != opContinuation {
+		in.size = 0
+	}
+	// Checked before reading: a header may claim up to 2^63-1 bytes.
+	if in.size += n; in.size > in.limit || in.size < 0 {
+		return false, in.tooBig()
+	}
+	if err := in.skip(); err != nil {
+		return false, err
+	}
+	in.inMessage = !in.fin
+	return in.fin, nil
 }
 
 // skip discards the rest of the current frame's payload (io.Discard

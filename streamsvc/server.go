@@ -38,8 +38,10 @@ type Server struct {
 	admit    *admission
 	metrics  *Metrics
 
-	done   chan struct{} // closed by Close: subscribers leave with 1001
-	nextID atomic.Uint64
+	done      chan struct{} // closed by Close: subscribers leave with 1001
+	woken     chan struct{} // closed when the waker has returned (or will never start)
+	wakerOnce sync.Once
+	nextID    atomic.Uint64
 
 	mu      sync.Mutex
 	closed  bool
@@ -57,6 +59,7 @@ func New(cfg Config) (*Server, error) {
 		cfg:    cfg,
 		logger: cfg.Logger.Named("stream"),
 		done:   make(chan struct{}),
+		woken:  make(chan struct{}),
 		active: make(map[*subscriber]struct{}),
 		streams: map[string]streamCaches{
 			PathTransactions: newStreamCaches(encodeTxs),
@@ -82,6 +85,43 @@ func New(cfg Config) (*Server, error) {
 		},
 	}
 	return s, nil
+}
+
+// startWaker starts the waker with the first subscriber (a Server that
+// never has one starts no goroutine).
+func (s *Server) startWaker() { s.wakerOnce.Do(func() { go s.waker() }) }
+
+// waker interrupts the subscribers' reads (see subscriber) when a block
+// arrives and when the server closes. The next wake-up is taken before the
+// subscribers are: a block appended while it goes through them wakes it
+// again, and one appended before a subscriber armed its read is seen by
+// that subscriber itself.
+func (s *Server) waker() {
+	defer close(s.woken)
+	next := s.cfg.Log.Wait()
+	var subs []*subscriber
+	for {
+		stop := false
+		select {
+		case <-next:
+		case <-s.done:
+			stop = true
+		}
+		next = s.cfg.Log.Wait()
+		s.mu.Lock()
+		for sub := range s.active {
+			subs = append(subs, sub)
+		}
+		s.mu.Unlock()
+		for _, sub := range subs {
+			sub.interrupt()
+		}
+		clear(subs)
+		subs = subs[:0]
+		if stop {
+			return
+		}
+	}
 }
 
 // ServeHTTP implements http.Handler. Routing is an exact match of the
@@ -152,6 +192,8 @@ func (s *Server) Close(ctx context.Context) error {
 	srv := s.httpSrv
 	s.mu.Unlock()
 	close(s.done)
+	s.wakerOnce.Do(func() { close(s.woken) }) // never started: it never will
+	<-s.woken                                 // every subscriber's read interrupted
 
 	var err error
 	if srv != nil {

@@ -1,10 +1,12 @@
 package streamsvc
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -18,12 +20,20 @@ import (
 // how long a close frame may take to write.
 const closeGrace = time.Second
 
-// subscriber is one WebSocket connection. Its writer goroutine (run) owns
-// every write to the socket; its reader goroutine (readLoop) only reads.
+// subscriber is one WebSocket connection, served by one goroutine (run)
+// that writes the blocks, pings and pongs and, between writes, reads what
+// the client sends. Waiting, it sits in a read of the socket (a Peek of
+// one byte, which consumes nothing) whose deadline is the next ping; the
+// server's waker moves that deadline to the past when a block arrives or
+// the server shuts down (interrupt). An idle subscriber is one parked
+// goroutine and this struct. A frame, once its first byte is there, is
+// read whole under the keep-alive deadline.
 type subscriber struct {
 	srv   *Server
 	conn  *websocket.Conn
 	raw   net.Conn
+	br    *bufio.Reader // in front of raw, for Peek
+	in    inbound
 	cache *frameCache
 	// deflate: permessage-deflate was negotiated; client messages may
 	// be compressed.
@@ -32,9 +42,15 @@ type subscriber struct {
 	query   Query
 	logger  hclog.Logger
 
-	pings    chan string   // client ping payloads the writer must answer
-	readDone chan struct{} // closed when readLoop returns
-	readErr  error         // set before readDone is closed
+	armMu sync.Mutex
+	armed bool // in an interruptible read
+
+	aliveUntil time.Time // dropped if no frame arrives before
+	closing    bool      // closeWith is reading the client's reply
+	pong       [maxControlPayload]byte
+	pongLen    int
+	pongOwed   bool
+	readErr    error
 
 	// resume is the height a client should ask for to continue after what
 	// it has been sent: every block below it was written in full.
@@ -48,37 +64,63 @@ type subscriber struct {
 	blocks []*events.Block // the blocks gathered into batch, for metrics
 }
 
+// readBuffer is the bufio.Reader's size, its minimum: it holds what Peek
+// saw and the header bytes inbound asks for, never a payload.
+const readBuffer = 16
+
 func newSubscriber(s *Server, conn *websocket.Conn, reader *events.Reader, q Query, cache *frameCache, deflate bool, path string, id uint64) *subscriber {
-	return &subscriber{
-		deflate:  deflate,
-		srv:      s,
-		conn:     conn,
-		raw:      conn.NetConn(),
-		cache:    cache,
-		reader:   reader,
-		query:    q,
-		logger:   s.logger.With("conn", id, "remote", conn.RemoteAddr().String(), "stream", path),
-		pings:    make(chan string, 1),
-		readDone: make(chan struct{}),
-		resume:   reader.NextHeight(),
+	sub := &subscriber{
+		deflate: deflate,
+		srv:     s,
+		conn:    conn,
+		raw:     conn.NetConn(),
+		cache:   cache,
+		reader:  reader,
+		query:   q,
+		logger:  s.logger.With("conn", id, "remote", conn.RemoteAddr().String(), "stream", path),
+		resume:  reader.NextHeight(),
+	}
+	sub.br = bufio.NewReaderSize(sub.raw, readBuffer)
+	sub.in = inbound{conn: sub.br, deflate: deflate, limit: s.cfg.ReadLimit, alive: sub.alive, ping: sub.pinged}
+	return sub
+}
+
+// alive notes a frame from the client: every frame, pongs included,
+// proves it there.
+func (s *subscriber) alive() {
+	s.aliveUntil = time.Now().Add(s.srv.cfg.PingInterval + s.srv.cfg.PongTimeout)
+	if !s.closing {
+		_ = s.raw.SetReadDeadline(s.aliveUntil)
 	}
 }
 
-// run is the writer goroutine. It returns, with the reason the subscriber
-// ended (a metrics label), after the connection is closed and the reader
-// goroutine has returned.
+// pinged keeps the latest ping's payload for its pong: RFC 6455 5.5.3 lets
+// an endpoint answer only the most recent of several pings.
+func (s *subscriber) pinged(p []byte) {
+	s.pongLen = copy(s.pong[:], p)
+	s.pongOwed = true
+}
+
+// run is the subscriber's goroutine. It returns, with the reason the
+// subscriber ended (a metrics label), after the connection is closed.
 func (s *subscriber) run() string {
 	s.logger.Debug("subscriber connected", "from_height", s.query.FromHeight, "filtered", s.query.Filtered())
-	go s.readLoop()
-	defer func() {
-		_ = s.raw.Close()
-		<-s.readDone
-	}()
-	ping := time.NewTicker(s.srv.cfg.PingInterval)
-	defer ping.Stop()
+	defer func() { _ = s.raw.Close() }()
+	cfg := &s.srv.cfg
+	now := time.Now()
+	s.aliveUntil = now.Add(cfg.PingInterval + cfg.PongTimeout)
+	nextPing := now.Add(cfg.PingInterval)
+	pace := newBucket(cfg.ClientMessagesPerSecond, cfg.ClientMessageBurst)
+	var readAfter, probed time.Time // throttled until; last read during a catch-up
 
 	for {
-		wake := s.srv.cfg.Log.Wait()
+		select {
+		case <-s.srv.done:
+			s.closeWith(websocket.CloseGoingAway, "server shutting down")
+			return "shutdown"
+		default:
+		}
+		wake := cfg.Log.Wait()
 		n, msgs, more, err := s.gather()
 		switch {
 		case errors.Is(err, events.ErrPruned):
@@ -99,36 +141,141 @@ func (s *subscriber) run() string {
 		} else if !s.flush(msgs, n) {
 			return "write_failed"
 		}
-		if more {
-			// More is waiting: do not block, but still give control work
-			// its turn so a steady flow cannot starve pings or shutdown.
-			wake = closedChan
-		}
 		if s.live {
-			if lag := s.reader.Lag(); lag > s.srv.cfg.MaxLagHeights {
+			if lag := s.reader.Lag(); lag > cfg.MaxLagHeights {
 				s.logger.Info("closing slow subscriber", "lag", lag, "resume", s.resume)
 				s.closeWith(websocket.ClosePolicyViolation, fmt.Sprintf("too far behind (%d blocks)", lag))
 				return "too_slow"
 			}
 		}
-		select {
-		case <-s.srv.done:
-			s.closeWith(websocket.CloseGoingAway, "server shutting down")
-			return "shutdown"
-		case <-s.readDone:
-			return s.peerGone()
-		case p := <-s.pings:
-			if !s.control(websocket.PongMessage, []byte(p)) {
-				return "write_failed"
-			}
-		case <-ping.C:
+		now = time.Now()
+		if !now.Before(nextPing) {
 			if !s.control(websocket.PingMessage, nil) {
 				return "write_failed"
 			}
-		case <-wake:
+			nextPing = now.Add(cfg.PingInterval)
 		}
+		if !now.Before(s.aliveUntil) {
+			s.logger.Info("subscriber dropped: no pong in time", "resume", s.resume)
+			s.closeWith(websocket.ClosePolicyViolation, "keep-alive timeout: no pong")
+			return "keepalive_timeout"
+		}
+		deadline := nextPing
+		if s.aliveUntil.Before(deadline) {
+			deadline = s.aliveUntil
+		}
+		if now.Before(readAfter) {
+			// A flooding client: not reading is the point (TCP pushes back
+			// on it), but blocks and pings go on.
+			if !more {
+				s.sleep(wake, earlier(readAfter, deadline))
+			}
+			continue
+		}
+		if more {
+			// A catch-up: more blocks wait, so look at the socket only
+			// now and then, for an instant (pongs, a close).
+			if now.Sub(probed) < catchUpProbe {
+				continue
+			}
+			probed = now
+			deadline = now.Add(time.Millisecond)
+		}
+		s.arm(deadline)
+		if !more {
+			// The waker interrupts armed reads only: a block (or the
+			// shutdown) since gather is seen here.
+			select {
+			case <-wake:
+				s.disarm()
+				continue
+			case <-s.srv.done:
+				s.disarm()
+				continue
+			default:
+			}
+		}
+		_, err = s.br.Peek(1)
+		s.disarm()
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			continue // interrupted, a ping due or a probe: see the loop's top
+		}
+		if err == nil {
+			var done bool
+			if done, err = s.in.next(); err == nil {
+				pinged := s.pongOwed
+				if pinged {
+					s.pongOwed = false
+					if !s.control(websocket.PongMessage, s.pong[:s.pongLen]) {
+						return "write_failed"
+					}
+				}
+				// Messages and pings are paced; pongs and fragments are not.
+				if done || pinged {
+					if d := pace.wait(); d > 0 {
+						readAfter = time.Now().Add(d)
+					}
+				}
+				continue
+			}
+		}
+		s.readErr = err
+		return s.peerGone()
 	}
 }
+
+func earlier(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+// catchUpProbe is how often a subscriber catching up looks at its socket.
+const catchUpProbe = 50 * time.Millisecond
+
+// sleep waits for a block, the shutdown or until.
+func (s *subscriber) sleep(wake <-chan struct{}, until time.Time) {
+	t := time.NewTimer(time.Until(until))
+	defer t.Stop()
+	select {
+	case <-wake:
+	case <-s.srv.done:
+	case <-t.C:
+	}
+}
+
+// arm makes the next read interruptible (see interrupt), bounded by
+// deadline.
+func (s *subscriber) arm(deadline time.Time) {
+	s.armMu.Lock()
+	_ = s.raw.SetReadDeadline(deadline)
+	s.armed = true
+	s.armMu.Unlock()
+}
+
+// disarm ends the interruptible read: what follows reads a frame whole,
+// under the keep-alive deadline, and no interrupt may cut it.
+func (s *subscriber) disarm() {
+	s.armMu.Lock()
+	s.armed = false
+	_ = s.raw.SetReadDeadline(s.aliveUntil)
+	s.armMu.Unlock()
+}
+
+// interrupt ends an armed read at once; the server's waker calls it.
+func (s *subscriber) interrupt() {
+	s.armMu.Lock()
+	if s.armed {
+		s.armed = false
+		_ = s.raw.SetReadDeadline(longAgo)
+	}
+	s.armMu.Unlock()
+}
+
+// longAgo is a deadline already past.
+var longAgo = time.Unix(1, 0)
 
 // closedChan is always ready; see run.
 var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
@@ -222,11 +369,14 @@ func (s *subscriber) closeWith(code int, why string) {
 		s.logger.Debug("close write failed", "error", err)
 		return
 	}
-	t := time.NewTimer(closeGrace)
-	defer t.Stop()
-	select {
-	case <-s.readDone:
-	case <-t.C:
+	// The client's reply, or closeGrace: frames read and discarded until
+	// its close frame (or any error) ends the read.
+	s.closing = true
+	_ = s.raw.SetReadDeadline(time.Now().Add(closeGrace))
+	for {
+		if _, err := s.in.next(); err != nil {
+			return
+		}
 	}
 }
 
@@ -270,7 +420,6 @@ func (s *subscriber) peerGone() string {
 // and reads what the client still sends for a moment before the
 // connection is closed: closing with unread data in the socket would send
 // a reset, which can destroy the close frame before the client reads it.
-// The reader goroutine has returned, so reading here is safe.
 func (s *subscriber) fail(f *failure) {
 	msg := websocket.FormatCloseMessage(f.code, f.reason)
 	if err := s.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(closeGrace)); err != nil {
@@ -285,57 +434,3 @@ func (s *subscriber) fail(f *failure) {
 
 // lingerBytes bounds what fail reads after the close frame.
 const lingerBytes = 256 << 10
-
-// readLoop reads and discards client messages (see inbound). Every frame,
-// pongs included, proves the client alive and renews the read deadline.
-func (s *subscriber) readLoop() {
-	defer close(s.readDone)
-	alive := s.srv.cfg.PingInterval + s.srv.cfg.PongTimeout
-	renew := func() { _ = s.raw.SetReadDeadline(time.Now().Add(alive)) }
-	pace := newBucket(s.srv.cfg.ClientMessagesPerSecond, s.srv.cfg.ClientMessageBurst)
-	throttle := func() {
-		if d := pace.wait(); d > 0 {
-			// Not reading is the point: the client's sends back up.
-			t := time.NewTimer(d)
-			select {
-			case <-t.C:
-			case <-s.srv.done:
-			}
-			t.Stop()
-		}
-	}
-	renew()
-	in := &inbound{conn: s.raw, deflate: s.deflate, limit: s.srv.cfg.ReadLimit, alive: renew,
-		ping: func(p []byte) {
-			throttle()
-			offerLatest(s.pings, string(p)) // the writer answers
-		}}
-	// The writer answers close frames and failures (peerGone), keeping all
-	// our writes in one goroutine.
-	for {
-		if err := in.discardMessage(); err != nil {
-			s.readErr = err
-			return
-		}
-		throttle()
-	}
-}
-
-// offerLatest leaves p in ch (capacity 1, whose one receiver is the
-// writer), in place of a ping payload still waiting there: RFC 6455 5.5.3
-// lets an endpoint answer only the most recent of several pings, never
-// only an older one (a client waiting for its latest pong would wait for
-// ever). The reader is ch's only sender, so the loop ends at once.
-func offerLatest(ch chan string, p string) {
-	for {
-		select {
-		case ch <- p:
-			return
-		default:
-		}
-		select {
-		case <-ch: // the older ping's pong is not owed any more
-		default:
-		}
-	}
-}
