@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -100,6 +101,7 @@ func (s *Server) waker() {
 	defer close(s.woken)
 	next := s.cfg.Log.Wait()
 	var subs []*subscriber
+	var caches []*frameCache
 	for {
 		stop := false
 		select {
@@ -108,19 +110,46 @@ func (s *Server) waker() {
 			stop = true
 		}
 		next = s.cfg.Log.Wait()
+		caches = caches[:0]
 		s.mu.Lock()
 		for sub := range s.active {
 			subs = append(subs, sub)
+			if !slices.Contains(caches, sub.cache) {
+				caches = append(caches, sub.cache)
+			}
 		}
 		s.mu.Unlock()
+		if !stop {
+			s.preencode(caches)
+		}
 		for _, sub := range subs {
 			sub.interrupt()
 		}
 		clear(subs)
 		subs = subs[:0]
+		clear(caches)
 		if stop {
 			return
 		}
+	}
+}
+
+// preencode makes the newest block's frames in the caches subscribers
+// use, here rather than in the first subscriber to need them: a
+// subscriber still writing the block before is not woken by this, so the
+// encoding of one block overlaps the writing of the one before. Caches no
+// subscriber uses are left alone (no subscriber, no cost).
+func (s *Server) preencode(caches []*frameCache) {
+	if len(caches) == 0 {
+		return
+	}
+	_, newest := s.cfg.Log.Bounds()
+	b, err := s.cfg.Log.Get(newest)
+	if err != nil || b == nil {
+		return // the subscribers read it themselves, and report what fails
+	}
+	for _, c := range caches {
+		c.get(b)
 	}
 }
 
