@@ -132,12 +132,12 @@ func burst(t testing.TB, ctx context.Context, p *burstPage, from int64, blocks, 
 	return s, time.Since(start)
 }
 
-func openBurstPage(t testing.TB) (context.Context, *burstPage) {
+func openBurstPage(t testing.TB, transport string) (context.Context, *burstPage) {
 	t.Helper()
 	ctx := browser(t)
 	p := newBurstPage(t)
 	p.appendBlocks(t, 1, 1, 0)
-	navigate(t, ctx, p.page)
+	navigate(t, ctx, p.page+"?transport="+transport)
 	waitPage(t, ctx, "both feeds open", func(v pageView) bool { return v.TxState == "open" && v.BlockState == "open" })
 	return ctx, p
 }
@@ -150,7 +150,7 @@ func TestExplorerBurst(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a browser")
 	}
-	ctx, p := openBurstPage(t)
+	ctx, p := openBurstPage(t, "ws")
 	const blocks, perBlock = 20, 1000
 	s, _ := burst(t, ctx, p, 2, blocks, perBlock)
 	if s.Txs != blocks*perBlock || s.Dups != 0 || s.Rows != 100 {
@@ -183,22 +183,26 @@ func TestExplorerOverTLS(t *testing.T) {
 }
 
 // BenchmarkExplorerBurst measures the live page in headless Chromium over
-// WebSocket: each iteration, 20 blocks of 1,000 transactions appended at
+// WebSocket and over Server-Sent Events: each iteration, 20 blocks of 1,000 transactions appended at
 // once to the stream's log; the page's transactions counted per second
 // from the first append, and the longest gap between two animation frames
 // meanwhile (how long the page stops responding at worst).
 func BenchmarkExplorerBurst(b *testing.B) {
-	ctx, p := openBurstPage(b)
-	const blocks, perBlock = 20, 1000
-	from := int64(2)
-	var elapsed time.Duration
-	var worst float64
-	for b.Loop() {
-		s, d := burst(b, ctx, p, from, blocks, perBlock)
-		from += blocks
-		elapsed += d
-		worst = max(worst, s.MaxFrame)
+	for _, transport := range []string{"ws", "sse"} {
+		b.Run("transport="+transport, func(b *testing.B) {
+			ctx, p := openBurstPage(b, transport)
+			const blocks, perBlock = 20, 1000
+			from := int64(2)
+			var elapsed time.Duration
+			var worst float64
+			for b.Loop() {
+				s, d := burst(b, ctx, p, from, blocks, perBlock)
+				from += blocks
+				elapsed += d
+				worst = max(worst, s.MaxFrame)
+			}
+			b.ReportMetric(float64(b.N*blocks*perBlock)/elapsed.Seconds(), "page_tx/s")
+			b.ReportMetric(worst, "max_frame_ms")
+		})
 	}
-	b.ReportMetric(float64(b.N*blocks*perBlock)/elapsed.Seconds(), "page_tx/s")
-	b.ReportMetric(worst, "max_frame_ms")
 }
