@@ -63,9 +63,9 @@ func New(cfg Config) (*Server, error) {
 		woken:  make(chan struct{}),
 		active: make(map[*subscriber]struct{}),
 		streams: map[string]streamCaches{
-			PathTransactions: newStreamCaches(encodeTxs),
-			PathBlocks:       newStreamCaches(encodeBlock),
-			PathTxResults:    newStreamCaches(encodeTxResults),
+			PathTransactions: newStreamCaches(encodeTxs, false),
+			PathBlocks:       newStreamCaches(encodeBlock, true),
+			PathTxResults:    newStreamCaches(encodeTxResults, false),
 		},
 		admit:   newAdmission(cfg.MaxConnections, cfg.MaxConnectionsPerIP),
 		metrics: cfg.Metrics,
@@ -246,15 +246,19 @@ func (s *Server) Close(ctx context.Context) error {
 	return errors.Join(err, fmt.Errorf("stream service: closed stalled subscribers without a close frame: %w", ctx.Err()))
 }
 
-// streamCaches holds a stream's encoded frames, plain and deflated; each is
-// made only when a subscriber needs it.
+// streamCaches holds a stream's encoded messages: WebSocket frames, plain
+// and deflated, and Server-Sent Events; each is made only when a
+// subscriber needs it. blocks: the stream's event ids are heights
+// (valid_blocks).
 type streamCaches struct {
-	plain, deflate *frameCache
+	plain, deflate, sse *frameCache
 }
 
-func newStreamCaches(encode func(*events.Block, frameFunc) frames) streamCaches {
-	return streamCaches{
+func newStreamCaches(encode func(*events.Block, frameFunc) frames, blocks bool) streamCaches {
+	c := streamCaches{
 		plain:   newFrameCache(cacheSlots, func(b *events.Block) frames { return encode(b, appendTextFrame) }),
 		deflate: newFrameCache(cacheSlots, func(b *events.Block) frames { return encode(b, appendDeflatedFrame) }),
 	}
+	c.sse = newFrameCache(cacheSlots, func(b *events.Block) frames { return sseEvents(b, c.plain.get(b), blocks) })
+	return c
 }

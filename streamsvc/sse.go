@@ -115,7 +115,7 @@ func (s *Server) handleSSE(w http.ResponseWriter, r *http.Request, path string) 
 	s.metrics.Connections.WithLabelValues(stream).Inc()
 	defer s.metrics.Connections.WithLabelValues(stream).Dec()
 	sse := &sseSubscriber{srv: s, w: w, rc: http.NewResponseController(w), r: r, reader: reader, query: q, blocks: blocks,
-		cache: s.streams[path].plain, last: last, resume: reader.NextHeight()}
+		cache: s.streams[path].plain, events: s.streams[path].sse, last: last, resume: reader.NextHeight()}
 	reason := sse.run()
 	s.metrics.Closed.WithLabelValues(reason).Inc()
 }
@@ -128,8 +128,10 @@ type sseSubscriber struct {
 	r      *http.Request
 	reader *events.Reader
 	query  Query
-	blocks bool // valid_blocks: ids are heights
-	cache  *frameCache
+	blocks bool        // valid_blocks: ids are heights
+	cache  *frameCache // the stream's plain frames, for the filters
+	events *frameCache // the same as events, shared by the stream's subscribers
+	bufs   [][]byte    // the events gathered for one write
 	last   lastEventID // messages at last.height up to last.index were seen
 	resume int64
 	live   bool
@@ -166,7 +168,7 @@ func (s *sseSubscriber) run() string {
 			s.end("event log unavailable")
 			return "log_error"
 		}
-		if len(s.buf) > 0 && !s.write(s.buf) {
+		if len(s.bufs) > 0 && !s.writeAll(s.bufs) {
 			return "write_failed"
 		}
 		if next := s.reader.NextHeight(); next > 0 {
@@ -197,11 +199,20 @@ func (s *sseSubscriber) run() string {
 }
 
 // gather appends the events of the blocks available, up to the batch
-// caps, to s.buf; more: it stopped at a cap.
+// caps, to s.bufs (slices of the stream's shared events: nothing is copied
+// per subscriber until the write); more: it stopped at a cap.
 func (s *sseSubscriber) gather() (more bool, err error) {
-	s.buf = s.buf[:0]
+	clear(s.bufs)
+	s.bufs = s.bufs[:0]
+	size := 0
+	add := func(p []byte) {
+		if len(p) > 0 {
+			s.bufs = append(s.bufs, p)
+			size += len(p)
+		}
+	}
 	for range maxBatchBlocks {
-		if len(s.buf) >= s.srv.cfg.MaxBatchBytes {
+		if size >= s.srv.cfg.MaxBatchBytes {
 			return true, nil
 		}
 		b, err := s.reader.TryNext()
@@ -212,7 +223,11 @@ func (s *sseSubscriber) gather() (more bool, err error) {
 		if err != nil {
 			return false, err
 		}
-		f := s.cache.get(b)
+		f, e := s.cache.get(b), s.events.get(b)
+		if !s.query.Filtered() && b.Height != s.last.height {
+			add(e.data) // the whole block, as every unfiltered subscriber gets it
+			continue
+		}
 		for i := range f.ends {
 			if b.Height == s.last.height && i <= s.last.index {
 				continue // the client has it
@@ -220,18 +235,35 @@ func (s *sseSubscriber) gather() (more bool, err error) {
 			if s.query.Filtered() && !s.query.matchFrame(b, &f, i) {
 				continue
 			}
-			s.buf = append(s.buf, "id: "...)
-			s.buf = strconv.AppendInt(s.buf, b.Height, 10)
-			if !s.blocks {
-				s.buf = append(s.buf, ':')
-				s.buf = strconv.AppendInt(s.buf, int64(i), 10)
-			}
-			s.buf = append(s.buf, "\ndata: "...)
-			s.buf = append(s.buf, framePayload(f.frame(i))...)
-			s.buf = append(s.buf, "\n\n"...)
+			add(e.frame(i))
 		}
 	}
 	return true, nil
+}
+
+// sseEvents lays out a block's events as an event stream sends them, once
+// for every subscriber of the stream: "id: <height>:<i>" (valid_blocks:
+// the height), the message as the data line, a blank line; ends[i] ends
+// the i-th, as in the frames they are made from.
+func sseEvents(b *events.Block, f frames, blocks bool) frames {
+	size := len(f.data)
+	for range f.ends {
+		size += 40 // the id line, the field names and the blank line
+	}
+	out := frames{data: make([]byte, 0, size), ends: make([]int, len(f.ends))}
+	for i := range f.ends {
+		out.data = append(out.data, "id: "...)
+		out.data = strconv.AppendInt(out.data, b.Height, 10)
+		if !blocks {
+			out.data = append(out.data, ':')
+			out.data = strconv.AppendInt(out.data, int64(i), 10)
+		}
+		out.data = append(out.data, "\ndata: "...)
+		out.data = append(out.data, framePayload(f.frame(i))...)
+		out.data = append(out.data, "\n\n"...)
+		out.ends[i] = len(out.data)
+	}
+	return out
 }
 
 // framePayload is the message inside one of the cache's frames: unmasked,
@@ -247,6 +279,18 @@ func framePayload(fr []byte) []byte {
 	default:
 		return fr[2:]
 	}
+}
+
+// writeAll sends the gathered events (shared, read-only) and flushes
+// them, within WriteTimeout.
+func (s *sseSubscriber) writeAll(bufs [][]byte) bool {
+	_ = s.rc.SetWriteDeadline(time.Now().Add(s.srv.cfg.WriteTimeout))
+	for _, p := range bufs {
+		if _, err := s.w.Write(p); err != nil {
+			return false
+		}
+	}
+	return s.rc.Flush() == nil
 }
 
 // write sends p and flushes it, within WriteTimeout.
