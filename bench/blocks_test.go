@@ -70,8 +70,14 @@ func TestTxFramesAreWhatTheServerSends(t *testing.T) {
 		}
 	}
 
-	for _, txs := range []int{3, 1, 200} {
-		blk := bench.SyntheticBlock("test", 0, txs)
+	// Blocks of 3, 1 and 200 transactions, one with ids the server must
+	// escape and a transaction without asset ids.
+	odd := bench.SyntheticBlock("odd", 0, 3)
+	odd.Txs[1].AssetIDs = []string{"a<b>&\"c\\", "é\n"}
+	odd.Txs[2].AssetIDs = nil
+	for _, blk := range []*events.Block{bench.SyntheticBlock("test", 0, 3), bench.SyntheticBlock("test", 0, 1),
+		bench.SyntheticBlock("test", 0, 200), odd} {
+		txs := len(blk.Txs)
 		_, newest := log.Bounds()
 		blk.Height = newest + 1
 		want := bench.TxFrames(blk)

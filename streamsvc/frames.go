@@ -52,11 +52,6 @@ func encodeTxs(b *events.Block, frame frameFunc) frames {
 	return frames{data: out, ends: ends}
 }
 
-// TxFrames returns the bytes a subscriber without compression receives for
-// b on valid_transactions: one text frame per transaction, back to back.
-// The benchmarks' raw-socket floor writes exactly these.
-func TxFrames(b *events.Block) []byte { return encodeTxs(b, appendTextFrame).data }
-
 // appendTxMessage appends tx's valid_transactions message.
 func appendTxMessage(dst []byte, tx *events.Tx, height int64) []byte {
 	assets := tx.AssetIDs
