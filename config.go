@@ -70,6 +70,10 @@ type Config struct {
 	// accepts every origin.
 	AllowedOrigins []string `mapstructure:"allowed_origins"`
 
+	// JetStream publishes the log to a NATS JetStream stream
+	// ([stream.jetstream]); off by default.
+	JetStream JetStreamConfig `mapstructure:"jetstream"`
+
 	// Decoder names an app's transactions (ids, asset ids, keys,
 	// operation, for the filters). Defaults to events.Planetmint{}, which
 	// names bytes it does not read by their CometBFT tx hash.
@@ -101,6 +105,7 @@ func DefaultConfig() Config {
 		ReadLimit:        64 << 10,
 		HandshakeTimeout: 10 * time.Second,
 		MetricsNamespace: "cometbft",
+		JetStream:        DefaultJetStreamConfig(),
 	}
 }
 
@@ -138,6 +143,9 @@ func (c Config) Validate() error {
 	if c.WriteTimeout < 0 || c.PingInterval < 0 || c.PongTimeout < 0 || c.HandshakeTimeout < 0 || c.ReadLimit < 0 {
 		errs = append(errs, errors.New("durations and read_limit must not be negative"))
 	}
+	if err := c.JetStream.validate(); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }
 
@@ -164,6 +172,8 @@ func (c Config) withDefaults() Config {
 		c.Logger = hclog.NewNullLogger()
 	}
 	setDefault(&c.MetricsNamespace, d.MetricsNamespace)
+	setDefault(&c.JetStream.Replicas, d.JetStream.Replicas)
+	setDefault(&c.JetStream.MaxLagHeights, d.JetStream.MaxLagHeights)
 	return c
 }
 

@@ -7,12 +7,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/cometstream/cometstream/events"
+	"github.com/cometstream/cometstream/jetstream"
 	"github.com/cometstream/cometstream/streamsvc"
 )
 
 // newMetrics creates the stream's metrics, registered on cfg.Registerer,
 // with the log's health beside them.
-func newMetrics(cfg Config, log *events.Log) (*streamsvc.Metrics, error) {
+func newMetrics(cfg Config, log *events.Log, sink *jetstream.Sink) (*streamsvc.Metrics, error) {
 	m, err := streamsvc.NewMetrics(cfg.MetricsNamespace, cfg.Registerer, log)
 	if err != nil {
 		return nil, fmt.Errorf("stream metrics: %w", err)
@@ -31,7 +32,21 @@ func newMetrics(cfg Config, log *events.Log) (*streamsvc.Metrics, error) {
 	failed := prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: cfg.MetricsNamespace, Subsystem: "stream",
 		Name: "log_failed_writes_total", Help: "Event log writes that failed and were retried."},
 		func() float64 { return float64(log.Health().FailedWrites) })
-	for _, c := range []prometheus.Collector{degraded, failed} {
+	collectors := []prometheus.Collector{degraded, failed}
+	if sink != nil {
+		ns := cfg.MetricsNamespace
+		collectors = append(collectors,
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: ns, Subsystem: "stream", Name: "jetstream_published_total",
+				Help: "Messages the JetStream sink published and had acknowledged."},
+				func() float64 { return float64(sink.Stats().Published) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: ns, Subsystem: "stream", Name: "jetstream_errors_total",
+				Help: "Failed JetStream publishes and stream operations (each retried)."},
+				func() float64 { return float64(sink.Stats().Errors) }),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Subsystem: "stream", Name: "jetstream_lag_heights",
+				Help: "Heights of the event log the JetStream stream does not hold yet."},
+				func() float64 { return float64(sink.Stats().Lag) }))
+	}
+	for _, c := range collectors {
 		if err := cfg.Registerer.Register(c); err != nil {
 			var already prometheus.AlreadyRegisteredError
 			if errors.As(err, &already) {

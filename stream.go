@@ -17,6 +17,7 @@ import (
 	"github.com/cometstream/cometstream/abci"
 	"github.com/cometstream/cometstream/events"
 	"github.com/cometstream/cometstream/internal/fault"
+	"github.com/cometstream/cometstream/jetstream"
 	"github.com/cometstream/cometstream/streamsvc"
 	"github.com/cometstream/cometstream/tlsreload"
 )
@@ -31,6 +32,7 @@ type Stream struct {
 	metrics *streamsvc.Metrics
 	cert    *tlsreload.Cert   // nil without TLS
 	tokens  *streamsvc.Tokens // nil when open
+	sink    *jetstream.Sink   // nil unless [stream.jetstream] enable
 	blocks  atomic.Pointer[Blocks]
 	rec     atomic.Pointer[recorder] // the middleware's or the listener's, once made
 	wrapped atomic.Bool
@@ -69,7 +71,16 @@ func Open(cfg Config) (_ *Stream, err error) {
 			_ = s.log.Close()
 		}
 	}()
-	if s.metrics, err = newMetrics(cfg, s.log); err != nil {
+	if cfg.JetStream.Enable {
+		sc, err := cfg.JetStream.sinkConfig(s)
+		if err != nil {
+			return nil, err
+		}
+		if s.sink, err = jetstream.New(sc); err != nil {
+			return nil, err
+		}
+	}
+	if s.metrics, err = newMetrics(cfg, s.log, s.sink); err != nil {
 		return nil, err
 	}
 	var tlsCfg *tls.Config
@@ -178,7 +189,14 @@ func (s *Stream) Start(blocks Blocks) error {
 		// says so. The chain must not stop for the stream.
 		s.logger.Error("reconciling the event log with the chain failed", "error", err)
 	}
-	return s.server.Start()
+	if err := s.server.Start(); err != nil {
+		return err
+	}
+	if s.sink != nil {
+		// Connects in the background: NATS may be down, the sink waits.
+		return s.sink.Start()
+	}
+	return nil
 }
 
 // reconcile appends the heights between the log's newest and the chain's
@@ -220,6 +238,9 @@ func (s *Stream) Close(ctx context.Context) error {
 	// committed last goes to the log before the log closes.
 	if p := s.rec.Load(); p != nil {
 		errs = append(errs, (*p).Close(ctx))
+	}
+	if s.sink != nil {
+		errs = append(errs, s.sink.Close(ctx))
 	}
 	if s.started.Load() {
 		errs = append(errs, s.server.Close(ctx))
@@ -264,6 +285,19 @@ type Health struct {
 	Degraded    bool   `json:"degraded"`
 	Reason      string `json:"degraded_reason,omitempty"`
 	MissingFrom int64  `json:"missing_from_height,omitempty"`
+	// JetStream is the sink's state, nil when it is off.
+	JetStream *JetStreamHealth `json:"jetstream,omitempty"`
+}
+
+// JetStreamHealth is the JetStream sink's state.
+type JetStreamHealth struct {
+	// Height is the last height the JetStream stream holds whole; Lag is
+	// how many heights of the log it lacks; Lagging is Lag past
+	// max_lag_heights.
+	Height  int64  `json:"published_height"`
+	Lag     int64  `json:"lag_heights"`
+	Lagging bool   `json:"lagging"`
+	Errors  uint64 `json:"errors"`
 }
 
 // Health reports the log's bounds and whether it is degraded.
@@ -271,6 +305,11 @@ func (s *Stream) Health() Health {
 	h := s.log.Health()
 	out := Health{Degraded: h.Degraded, Reason: h.Reason, MissingFrom: h.MissingFrom}
 	out.OldestHeight, out.LatestHeight = s.log.Bounds()
+	if s.sink != nil {
+		st := s.sink.Stats()
+		out.JetStream = &JetStreamHealth{Height: st.Height, Lag: st.Lag, Errors: st.Errors,
+			Lagging: st.Lag > s.cfg.JetStream.MaxLagHeights}
+	}
 	return out
 }
 

@@ -216,6 +216,42 @@ tokens_file = {{q .Stream.TokensFile}}
 # as Planetmint does; requests without an Origin are always accepted.
 allowed_origins = [{{list .Stream.AllowedOrigins}}]
 
+# Publish the event log to a NATS JetStream stream, for readers beyond this
+# node: each block's valid_blocks, valid_transactions and tx_results
+# messages on cometstream.<chain_id>.<stream>, exactly once, in order. The
+# sink follows the log (never consensus) and resumes from the stream's last
+# message after any outage. Off unless enable = true.
+[stream.jetstream]
+enable = {{.Stream.JetStream.Enable}}
+
+# NATS server URLs, e.g. ["nats://10.0.0.1:4222", "tls://nats.example:4222"].
+servers = [{{list .Stream.JetStream.Servers}}]
+
+# Authentication: a token, a user and password, or a .creds file (at most
+# one kind). Empty: none.
+token = {{q .Stream.JetStream.Token}}
+user = {{q .Stream.JetStream.User}}
+password = {{q .Stream.JetStream.Password}}
+creds_file = {{q .Stream.JetStream.CredsFile}}
+
+# TLS: the CA bundle the servers' certificates are checked against (empty:
+# the system's), and a client certificate for servers that verify clients.
+tls_ca_file = {{q .Stream.JetStream.TLSCAFile}}
+tls_cert_file = {{q .Stream.JetStream.TLSCertFile}}
+tls_key_file = {{q .Stream.JetStream.TLSKeyFile}}
+
+# The JetStream stream: its name (empty: COMETSTREAM_<CHAIN_ID>), replicas
+# (1 to 5), and what it keeps (max_age, e.g. "720h", and max_bytes; 0: no
+# bound).
+stream = {{q .Stream.JetStream.Stream}}
+replicas = {{.Stream.JetStream.Replicas}}
+max_age = {{q .Stream.JetStream.MaxAge}}
+max_bytes = {{.Stream.JetStream.MaxBytes}}
+
+# /healthz reports the sink lagging (503) when it is this many heights
+# behind the event log.
+max_lag_heights = {{.Stream.JetStream.MaxLagHeights}}
+
 #######################################################
 ###            cometstream: Web API                 ###
 #######################################################

@@ -23,6 +23,15 @@ func TestInitWritesLoadableConfig(t *testing.T) {
 	cfg.Stream.MaxLagHeights = 12
 	cfg.Stream.WriteTimeout = 3 * time.Second
 	cfg.Stream.AllowedOrigins = []string{"https://app.example.com", "http://localhost:3000"}
+	cfg.Stream.JetStream.Enable = true
+	cfg.Stream.JetStream.Servers = []string{"nats://10.0.0.1:4222", "tls://nats.example:4222"}
+	cfg.Stream.JetStream.Token = "s3cret-token"
+	cfg.Stream.JetStream.TLSCAFile = "/etc/nats/ca.pem"
+	cfg.Stream.JetStream.Stream = "EVENTS"
+	cfg.Stream.JetStream.Replicas = 3
+	cfg.Stream.JetStream.MaxAge = 720 * time.Hour
+	cfg.Stream.JetStream.MaxBytes = 1 << 40
+	cfg.Stream.JetStream.MaxLagHeights = 50
 	cfg.WebAPI.ListenAddr = "127.0.0.1:19984"
 	cfg.Health = node.HealthConfig{StallAfter: 45 * time.Second, MaxBehindHeights: 3}
 	if err := node.Init(cfg); err != nil {

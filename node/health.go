@@ -144,11 +144,12 @@ type healthInputs struct {
 
 // Statuses of /healthz; every one but "ok" comes with 503 and a reason.
 const (
-	statusOK              = "ok"
-	statusConsensusFailed = "consensus_failed"
-	statusDegraded        = "degraded"
-	statusCatchingUp      = "catching_up"
-	statusStalled         = "stalled"
+	statusOK               = "ok"
+	statusConsensusFailed  = "consensus_failed"
+	statusDegraded         = "degraded"
+	statusCatchingUp       = "catching_up"
+	statusStalled          = "stalled"
+	statusJetStreamLagging = "jetstream_lagging"
 )
 
 // evaluate turns the inputs into the /healthz document and its status
@@ -160,6 +161,7 @@ func evaluate(in healthInputs) (health, int) {
 	if s := in.stream; s != nil {
 		h.OldestHeight, h.LatestHeight = s.OldestHeight, s.LatestHeight
 		h.Degraded, h.DegradedReason, h.MissingFrom = s.Degraded, s.Reason, s.MissingFrom
+		h.JetStream = s.JetStream
 	}
 	age := max(in.now.Sub(in.lastCommit), 0)
 	h.SinceCommit = age.Round(time.Millisecond).Seconds()
@@ -170,6 +172,8 @@ func evaluate(in healthInputs) (health, int) {
 		h.Status, h.Reason = statusConsensusFailed, "CometBFT's consensus halted: "+in.consensusFailure
 	case h.Degraded:
 		h.Status, h.Reason = statusDegraded, "the event log cannot record every committed height: "+h.DegradedReason
+	case h.JetStream != nil && h.JetStream.Lagging:
+		h.Status, h.Reason = statusJetStreamLagging, fmt.Sprintf("the JetStream sink is %d heights behind the event log (%d errors)", h.JetStream.Lag, h.JetStream.Errors)
 	case in.waitSync:
 		h.Status, h.Reason = statusCatchingUp, "block sync or state sync in progress"
 	case h.CatchingUp:

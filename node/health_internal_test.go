@@ -35,6 +35,12 @@ func TestEvaluate(t *testing.T) {
 		{"stall check off", with(func(in *healthInputs) { in.now, in.stallAfter = t0.Add(time.Hour), 0 }), 200, "ok", ""},
 		{"consensus failed", with(func(in *healthInputs) { in.consensusFailure = "failed to apply block; error commit failed" }),
 			503, "consensus_failed", "CometBFT's consensus halted: failed to apply block"},
+		{"jetstream sink keeping up", with(func(in *healthInputs) {
+			in.stream = &cometstream.Health{LatestHeight: 100, JetStream: &cometstream.JetStreamHealth{Height: 99, Lag: 1}}
+		}), 200, "ok", ""},
+		{"jetstream sink lagging", with(func(in *healthInputs) {
+			in.stream = &cometstream.Health{LatestHeight: 400, JetStream: &cometstream.JetStreamHealth{Height: 150, Lag: 250, Lagging: true, Errors: 7}}
+		}), 503, "jetstream_lagging", "the JetStream sink is 250 heights behind the event log (7 errors)"},
 		{"degraded log", with(func(in *healthInputs) {
 			in.stream = &cometstream.Health{LatestHeight: 69, Degraded: true, Reason: "append height 70: no space left on device", MissingFrom: 70}
 		}), 503, "degraded", "the event log cannot record every committed height: append height 70"},

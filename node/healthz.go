@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 
+	"github.com/cometstream/cometstream"
 	"github.com/cometstream/cometstream/streamsvc"
 )
 
@@ -28,6 +29,8 @@ type health struct {
 	Degraded       bool   `json:"degraded"`
 	DegradedReason string `json:"degraded_reason,omitempty"`
 	MissingFrom    int64  `json:"missing_from_height,omitempty"`
+	// JetStream is the JetStream sink's state, when it is on.
+	JetStream *cometstream.JetStreamHealth `json:"jetstream,omitempty"`
 }
 
 // healthHandler answers 200 while the node commits blocks at the tip and

@@ -12,6 +12,7 @@ import (
 	"github.com/cometbft/cometbft/p2p"
 	"github.com/cometbft/cometbft/privval"
 	"github.com/cometbft/cometbft/proxy"
+	cmttypes "github.com/cometbft/cometbft/types"
 	"github.com/cometbft/cometbft/version"
 	"github.com/hashicorp/go-hclog"
 
@@ -128,6 +129,13 @@ func (n *Node) setupStream() (abcitypes.Application, error) {
 	cfg.Logger = n.logger
 	cfg.Version = Version
 	cfg.MetricsNamespace = n.cfg.Comet.Instrumentation.Namespace
+	if cfg.JetStream.Enable && cfg.JetStream.ChainID == "" {
+		gen, err := cmttypes.GenesisDocFromFile(n.cfg.Comet.GenesisFile())
+		if err != nil {
+			return nil, fmt.Errorf("jetstream: the chain id from genesis: %w", err)
+		}
+		cfg.JetStream.ChainID = gen.ChainID
+	}
 	// Registered with CometBFT's own metrics when its Prometheus listener
 	// is on (same registry and namespace, so one scrape gets both).
 	if n.cfg.Comet.Instrumentation.Prometheus {
