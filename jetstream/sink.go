@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/cometstream/cometstream/events"
+	"github.com/cometstream/cometstream/internal/fault"
 	"github.com/cometstream/cometstream/streamsvc"
 	"github.com/cometstream/cometstream/wire"
 )
@@ -310,7 +311,14 @@ func (s *Sink) publish(ctx context.Context, js jetstream.JetStream, b *events.Bl
 	count := strconv.Itoa(len(msgs))
 	futures := make([]jetstream.PubAckFuture, 0, len(msgs)-pos.seq)
 	prev := pos.prev
+	half := len(msgs) / 2
 	for seq := pos.seq; seq < len(msgs); seq++ {
+		// The crash test's point: the first block from its height on
+		// with messages to split.
+		if plan, _ := fault.Armed(); seq == half && half > 0 && plan.Point == fault.MidJetStreamPublish && b.Height >= plan.Height {
+			<-js.PublishAsyncComplete() // the first half stored, then the crash
+			fault.Exit(fault.MidJetStreamPublish, b.Height)
+		}
 		m := msgs[seq]
 		id := height + ":" + strconv.Itoa(seq)
 		nm := &nats.Msg{Subject: s.prefix + m.stream, Data: m.data, Header: nats.Header{

@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/cometstream/cometstream/events"
+	"github.com/cometstream/cometstream/internal/natstest"
 	cometjs "github.com/cometstream/cometstream/jetstream"
 	"github.com/cometstream/cometstream/streamsvc"
 )
@@ -58,9 +59,9 @@ type storedMsg struct {
 }
 
 // stored reads the stream's messages in order.
-func stored(t *testing.T, c *cluster, name string) []storedMsg {
+func stored(t *testing.T, c *natstest.Cluster, name string) []storedMsg {
 	t.Helper()
-	nc, js := c.connect()
+	nc, js := c.Connect()
 	defer nc.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -112,9 +113,9 @@ func want(t *testing.T, log *events.Log, prefix string, from, to int64) []stored
 	return out
 }
 
-func startSink(t *testing.T, c *cluster, log *events.Log) *cometjs.Sink {
+func startSink(t *testing.T, c *natstest.Cluster, log *events.Log) *cometjs.Sink {
 	t.Helper()
-	s, err := cometjs.New(cometjs.Config{Log: log, ChainID: "test-chain", Servers: c.urls(), Replicas: 3, PublishTimeout: 5 * time.Second})
+	s, err := cometjs.New(cometjs.Config{Log: log, ChainID: "test-chain", Servers: c.URLs(), Replicas: 3, PublishTimeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +138,7 @@ func waitHeight(t *testing.T, s *cometjs.Sink, h int64) {
 	}
 }
 
-func checkStored(t *testing.T, c *cluster, log *events.Log, s *cometjs.Sink, upTo int64) {
+func checkStored(t *testing.T, c *natstest.Cluster, log *events.Log, s *cometjs.Sink, upTo int64) {
 	t.Helper()
 	got := stored(t, c, "COMETSTREAM_TEST-CHAIN")
 	exp := want(t, log, s.Subject(""), 1, upTo)
@@ -158,7 +159,7 @@ func checkStored(t *testing.T, c *cluster, log *events.Log, s *cometjs.Sink, upT
 // stop of the whole cluster (the sink backfills what was committed
 // meanwhile), and after the sink itself restarts.
 func TestSinkExactlyOnceThroughOutages(t *testing.T) {
-	c := startCluster(t, 3)
+	c := natstest.Start(t, 3)
 	log := newLog(t)
 	appendBlocks(t, log, 1, 5) // history before the sink starts
 	s := startSink(t, c, log)
@@ -170,17 +171,17 @@ func TestSinkExactlyOnceThroughOutages(t *testing.T) {
 	// One server down mid-stream: the other two keep the quorum.
 	for h := int64(21); h <= 40; h++ {
 		if h == 25 {
-			c.stop(1)
+			c.StopServer(1)
 		}
 		appendBlocks(t, log, h, h)
 	}
 	waitHeight(t, s, 40)
-	c.start(1)
+	c.StartServer(1)
 
 	// The whole cluster down while the chain goes on.
-	c.stop(0)
-	c.stop(1)
-	c.stop(2)
+	c.StopServer(0)
+	c.StopServer(1)
+	c.StopServer(2)
 	appendBlocks(t, log, 41, 50)
 	errs := s.Stats().Errors
 	deadline := time.Now().Add(60 * time.Second)
@@ -191,9 +192,9 @@ func TestSinkExactlyOnceThroughOutages(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	for i := range 3 {
-		c.start(i)
+		c.StartServer(i)
 	}
-	c.waitReady()
+	c.WaitReady()
 	waitHeight(t, s, 50)
 	checkStored(t, c, log, s, 50)
 

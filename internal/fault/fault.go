@@ -37,6 +37,11 @@ var Points = []string{AfterFinalize, AfterAppCommit, BeforeLogWrite, MidLogWrite
 // committed by the application and by CometBFT, none in the log.
 const StallLogWrite = "stall-log-write"
 
+// MidJetStreamPublish exits once half of a block's messages are in the
+// JetStream stream (package jetstream), at the first block from the
+// height on that has two messages or more: the sink resumes inside it.
+const MidJetStreamPublish = "mid-jetstream-publish"
+
 // Plan is an armed fault; the zero Plan never fires.
 type Plan struct {
 	Point  string
@@ -56,12 +61,12 @@ func Parse(s string) (Plan, error) {
 	if !ok || err != nil || h < 1 {
 		return Plan{}, fmt.Errorf("%s=%q: want <point>@<height>, e.g. %s@5", Env, s, AfterAppCommit)
 	}
-	for _, p := range append(Points, StallLogWrite) {
+	for _, p := range append(Points, StallLogWrite, MidJetStreamPublish) {
 		if p == point {
 			return Plan{Point: point, Height: h}, nil
 		}
 	}
-	return Plan{}, fmt.Errorf("%s=%q: unknown point %q (known: %s, %s)", Env, s, point, strings.Join(Points, ", "), StallLogWrite)
+	return Plan{}, fmt.Errorf("%s=%q: unknown point %q (known: %s, %s, %s)", Env, s, point, strings.Join(Points, ", "), StallLogWrite, MidJetStreamPublish)
 }
 
 // Armed reports whether the plan fires anywhere.

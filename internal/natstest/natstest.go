@@ -1,11 +1,16 @@
-package jetstream_test
+// Package natstest runs a NATS JetStream cluster of real nats-server
+// instances inside a test's process, for the tests of the JetStream sink
+// and of the node publishing to it.
+package natstest
 
 import (
 	"context"
 	"fmt"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,11 +19,11 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// cluster is a JetStream cluster of real nats-server instances in the
+// Cluster is a JetStream cluster of real nats-server instances in the
 // test's process, on loopback ports, each with its own store directory,
 // so that a server (or all of them) can stop and start again as it was.
-type cluster struct {
-	t       *testing.T
+type Cluster struct {
+	t       testing.TB
 	name    string
 	ports   []int // client ports
 	routes  []int // cluster ports
@@ -26,45 +31,71 @@ type cluster struct {
 	servers []*server.Server
 }
 
-func freePorts(t *testing.T, n int) []int {
-	t.Helper()
-	var ports []int
-	var lns []net.Listener
-	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		lns = append(lns, ln)
-		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
-	}
-	for _, ln := range lns {
-		_ = ln.Close()
-	}
-	return ports
+// ports hands out listen ports below the kernel's ephemeral range
+// (32768-60999 on Linux): a port found free with ":0" can be taken by an
+// outgoing connection before the server binds it. Each process starts at
+// an offset of its own and never hands a port out twice.
+var ports struct {
+	sync.Mutex
+	next int
+	used map[int]bool
 }
 
-// startCluster starts n servers and waits until JetStream has a leader.
-func startCluster(t *testing.T, n int) *cluster {
+func freePorts(t testing.TB, n int) []int {
+	t.Helper()
+	const low, high = 12000, 20000
+	ports.Lock()
+	defer ports.Unlock()
+	if ports.used == nil {
+		ports.used = map[int]bool{}
+		ports.next = low + os.Getpid()%(high-low)
+	}
+	var out []int
+	for range high - low {
+		if len(out) == n {
+			return out
+		}
+		p := ports.next
+		if ports.next++; ports.next == high {
+			ports.next = low
+		}
+		if ports.used[p] {
+			continue
+		}
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+		if err != nil {
+			continue
+		}
+		_ = ln.Close()
+		ports.used[p] = true
+		out = append(out, p)
+	}
+	t.Fatalf("no %d free ports in %d-%d", n, low, high-1)
+	return nil
+}
+
+// Start starts n servers and waits until JetStream has a leader.
+func Start(t testing.TB, n int) *Cluster {
 	t.Helper()
 	ports := freePorts(t, 2*n)
-	c := &cluster{t: t, name: "cs-test", ports: ports[:n], routes: ports[n:], servers: make([]*server.Server, n)}
+	c := &Cluster{t: t, name: "cs-test", ports: ports[:n], routes: ports[n:], servers: make([]*server.Server, n)}
 	for i := range n {
 		c.dirs = append(c.dirs, filepath.Join(t.TempDir(), fmt.Sprint("n", i)))
 	}
 	for i := range n {
-		c.start(i)
+		c.StartServer(i)
 	}
 	t.Cleanup(func() {
 		for i := range c.servers {
-			c.stop(i)
+			c.StopServer(i)
 		}
 	})
-	c.waitReady()
+	c.WaitReady()
 	return c
 }
 
-func (c *cluster) start(i int) {
+// StartServer starts server i again, with its ports and store.
+func (c *Cluster) StartServer(i int) {
 	c.t.Helper()
 	var routes []string
 	for _, p := range c.routes {
@@ -92,7 +123,8 @@ func (c *cluster) start(i int) {
 	c.servers[i] = s
 }
 
-func (c *cluster) stop(i int) {
+// StopServer shuts server i down (a no-op when it is down).
+func (c *Cluster) StopServer(i int) {
 	if s := c.servers[i]; s != nil {
 		s.Shutdown()
 		s.WaitForShutdown()
@@ -100,7 +132,8 @@ func (c *cluster) stop(i int) {
 	}
 }
 
-func (c *cluster) urls() []string {
+// URLs are the servers' client URLs.
+func (c *Cluster) URLs() []string {
 	var out []string
 	for _, p := range c.ports {
 		out = append(out, fmt.Sprintf("nats://127.0.0.1:%d", p))
@@ -108,11 +141,11 @@ func (c *cluster) urls() []string {
 	return out
 }
 
-// waitReady waits until a JetStream API call answers (a meta leader is
+// WaitReady waits until a JetStream API call answers (a meta leader is
 // elected).
-func (c *cluster) waitReady() {
+func (c *Cluster) WaitReady() {
 	c.t.Helper()
-	nc, js := c.connect()
+	nc, js := c.Connect()
 	defer nc.Close()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
@@ -129,9 +162,10 @@ func (c *cluster) waitReady() {
 	}
 }
 
-func (c *cluster) connect() (*nats.Conn, jetstream.JetStream) {
+// Connect connects a client that reconnects across outages.
+func (c *Cluster) Connect() (*nats.Conn, jetstream.JetStream) {
 	c.t.Helper()
-	nc, err := nats.Connect(strings.Join(c.urls(), ","), nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1),
+	nc, err := nats.Connect(strings.Join(c.URLs(), ","), nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1),
 		nats.ReconnectWait(100*time.Millisecond))
 	if err != nil {
 		c.t.Fatal(err)
