@@ -15,6 +15,9 @@ require (
 require (
 	github.com/cockroachdb/apd/v2 v2.0.2 // indirect
 	github.com/mdp/qrterminal/v3 v3.2.1 // indirect
+	github.com/nats-io/nats.go v1.56.0 // indirect
+	github.com/nats-io/nkeys v0.4.17 // indirect
+	github.com/nats-io/nuid v1.0.1 // indirect
 	go.uber.org/mock v0.6.0 // indirect
 	rsc.io/qr v0.2.0 // indirect
 )

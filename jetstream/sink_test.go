@@ -3,6 +3,7 @@ package jetstream_test
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/cometstream/cometstream/client"
 	"github.com/cometstream/cometstream/events"
 	"github.com/cometstream/cometstream/internal/natstest"
 	cometjs "github.com/cometstream/cometstream/jetstream"
@@ -206,4 +208,53 @@ func TestSinkExactlyOnceThroughOutages(t *testing.T) {
 	s2 := startSink(t, c, log)
 	waitHeight(t, s2, 60)
 	checkStored(t, c, log, s2, 60)
+}
+
+// TestReadFromJetStream reads what a Sink published as the Go client's
+// events: from a height, skipping the events of that height already had,
+// each once and in order, then the live ones as they are published.
+func TestReadFromJetStream(t *testing.T) {
+	c := natstest.Start(t, 1)
+	log := newLog(t)
+	appendBlocks(t, log, 1, 10)
+	s, err := cometjs.New(cometjs.Config{Log: log, ChainID: "test-chain", Servers: c.URLs(), Stream: "EVENTS"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(context.Background())
+	waitHeight(t, s, 10)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var got []string
+	done := make(chan error, 1)
+	go func() {
+		done <- cometjs.Read(ctx, cometjs.ReaderConfig{Servers: c.URLs(), Stream: "EVENTS", FromHeight: 4, SkipFirst: 2},
+			func(e client.Event) error {
+				got = append(got, e.Tx.TransactionID)
+				if e.Tx.Height == 14 && e.Tx.TransactionID == fmt.Sprintf("%032x%032x", 14, txsPerBlock-1) {
+					cancel() // the last one
+				}
+				return nil
+			})
+	}()
+	appendBlocks(t, log, 11, 14) // live while the reader reads
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Read: %v (%d events)", err, len(got))
+	}
+	var want []string
+	for h := int64(4); h <= 14; h++ {
+		for i := range txsPerBlock {
+			if h == 4 && i < 2 {
+				continue
+			}
+			want = append(want, fmt.Sprintf("%032x%032x", h, i))
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("read %d events\n%v\nwant %d\n%v", len(got), got, len(want), want)
+	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/cometstream/cometstream/client"
+	"github.com/cometstream/cometstream/jetstream"
 )
 
 const (
@@ -38,12 +39,18 @@ over from one to the next. Without --from-height it starts at the live edge.
 Filters are comma-separated lists: a transaction is printed when it matches one
 value of each list given.
 
+With --nats, tail reads the same events from a NATS JetStream stream a node's
+[stream.jetstream] sink publishes (--nats-stream names it) instead of from a
+node: exactly once, in order, from --from-height or from now on. Filters are
+the node's and do not apply there.
+
 flags:
 `
 
 // tailOptions is the parsed command line.
 type tailOptions struct {
 	cfg      client.Config
+	nats     *jetstream.ReaderConfig // set with --nats
 	logLevel hclog.Level
 }
 
@@ -75,6 +82,9 @@ func parseTail(args []string, stderr io.Writer) (tailOptions, error) {
 		blocks, txResults       bool
 		query                   string
 		readTimeout, maxBackoff time.Duration
+		natsURLs                listFlag
+		natsStream, natsCreds   string
+		natsTokenFile           string
 	)
 	fs := flag.NewFlagSet("tail", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -93,7 +103,11 @@ func parseTail(args []string, stderr io.Writer) (tailOptions, error) {
 	fs.DurationVar(&maxBackoff, "max-backoff", 10*time.Second, "longest wait between reconnection attempts")
 	fs.StringVar(&logLevel, "log-level", "info", "log level on stderr (trace, debug, info, warn, error)")
 	fs.StringVar(&tokenFile, "token-file", "", "file whose first line (not blank, not #) is the bearer token a node with [stream] tokens_file requires")
-	fs.StringVar(&caFile, "ca-file", "", "PEM certificates to trust for wss:// besides the system's (a node's own certificate authority)")
+	fs.StringVar(&caFile, "ca-file", "", "PEM certificates to trust for wss:// (or tls:// NATS servers) besides the system's")
+	fs.Var(&natsURLs, "nats", "read from these NATS servers' JetStream (nats://host:4222,...) instead of a node")
+	fs.StringVar(&natsStream, "nats-stream", "", "with --nats: the JetStream stream ([stream.jetstream] stream; default COMETSTREAM_<CHAIN_ID>)")
+	fs.StringVar(&natsCreds, "nats-creds", "", "with --nats: a NATS .creds file")
+	fs.StringVar(&natsTokenFile, "nats-token-file", "", "with --nats: file whose first line is the NATS token")
 	for {
 		if err := fs.Parse(args); err != nil {
 			return o, err
@@ -115,6 +129,10 @@ func parseTail(args []string, stderr io.Writer) (tailOptions, error) {
 	}
 	if fromHeight < 0 {
 		return o, fmt.Errorf("--from-height %d: heights start at 1", fromHeight)
+	}
+	if len(natsURLs) > 0 {
+		return parseNATS(o, natsURLs, natsStream, natsCreds, natsTokenFile, caFile, fromHeight, blocks, txResults,
+			len(assets)+len(keys)+len(ops) > 0 || query != "")
 	}
 	header, err := tokenHeader(tokenFile)
 	if err != nil {
@@ -199,6 +217,10 @@ func tail(ctx context.Context, args []string, stdout, stderr io.Writer, every ti
 		return err
 	}
 	o.cfg.Logger = hclog.New(&hclog.LoggerOptions{Name: "tail", Level: o.logLevel, Output: stderr})
+	if o.nats != nil {
+		o.nats.Logger = o.cfg.Logger
+		return tailError(ctx, jetstream.Read(ctx, *o.nats, func(e client.Event) error { return printEvent(stdout, e) }))
+	}
 	c, err := client.New(o.cfg)
 	if err != nil {
 		return err
@@ -217,25 +239,68 @@ func tail(ctx context.Context, args []string, stdout, stderr io.Writer, every ti
 	}
 	stopProgress := prog.run(stderr, every)
 	err = c.Run(ctx, func(e client.Event) error {
-		var v any = e.Tx
-		switch {
-		case e.Block != nil:
-			v = e.Block
-		case e.Result != nil:
-			v = e.Result
-		}
-		line, err := json.Marshal(v)
-		if err != nil {
+		if err := printEvent(stdout, e); err != nil {
 			return err
-		}
-		if _, err := stdout.Write(append(line, '\n')); err != nil {
-			return fmt.Errorf("write event: %w", err)
 		}
 		prog.observe(e.Height())
 		return nil
 	})
 	stopProgress()
 	return tailError(ctx, err)
+}
+
+// printEvent writes e's message as one JSON line.
+func printEvent(w io.Writer, e client.Event) error {
+	var v any = e.Tx
+	switch {
+	case e.Block != nil:
+		v = e.Block
+	case e.Result != nil:
+		v = e.Result
+	}
+	line, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(append(line, '\n')); err != nil {
+		return fmt.Errorf("write event: %w", err)
+	}
+	return nil
+}
+
+// parseNATS makes the JetStream reader's configuration of tail's flags.
+func parseNATS(o tailOptions, urls listFlag, stream, creds, tokenFile, caFile string, from int64, blocks, txResults, filtered bool) (tailOptions, error) {
+	switch {
+	case stream == "":
+		return o, errors.New("--nats needs --nats-stream: the JetStream stream the node publishes")
+	case filtered:
+		return o, errors.New("--asset-id, --public-key, --operation and --query are the node's filters: not with --nats")
+	case blocks && txResults:
+		return o, errors.New("--blocks and --tx-results: one stream at a time")
+	}
+	rc := &jetstream.ReaderConfig{Servers: urls, Stream: stream, CredsFile: creds, FromHeight: from, Events: "valid_transactions"}
+	if blocks {
+		rc.Events = "valid_blocks"
+	}
+	if txResults {
+		rc.Events = "tx_results"
+	}
+	if tokenFile != "" {
+		h, err := tokenHeader(tokenFile)
+		if err != nil {
+			return o, fmt.Errorf("--nats-token-file: %w", err)
+		}
+		rc.Token = strings.TrimPrefix(h.Get("Authorization"), "Bearer ")
+	}
+	if caFile != "" {
+		d, err := tlsDialer(caFile)
+		if err != nil {
+			return o, err
+		}
+		rc.TLS = d.TLSClientConfig
+	}
+	o.nats = rc
+	return o, nil
 }
 
 // tailError turns Run's end into the command's: nil for a signal, a
