@@ -112,6 +112,10 @@ func (c *Cluster) StartServer(i int) {
 		NoLog:      true,
 		NoSigs:     true,
 	}
+	if len(c.ports) == 1 {
+		// One server is no cluster: JetStream runs standalone.
+		opts.Cluster, opts.Routes = server.ClusterOpts{}, nil
+	}
 	s, err := server.NewServer(opts)
 	if err != nil {
 		c.t.Fatal(err)
