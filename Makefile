@@ -149,7 +149,7 @@ bench: deps
 # bench-smoke runs every Go benchmark once, so that none can rot (the
 # driver's own smoke test, bench/driver, runs in go test ./...).
 bench-smoke: deps
-	$(GO) test $(NODE_MOD) -run '^$$' -bench . -benchtime 1x ./abci ./bench ./events ./streamsvc ./integration
+	$(GO) test $(NODE_MOD) -run '^$$' -bench . -benchtime 1x ./abci ./bench ./events ./streamsvc ./integration ./jetstream
 
 # fuzz runs every fuzz target for FUZZTIME each (the seed corpora also run
 # in make test).
