@@ -8,8 +8,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-
-	"github.com/cometstream/cometstream/streamsvc"
 )
 
 // BenchmarkSSEFanOut is BenchmarkFanOut for event-stream subscribers: a
@@ -20,25 +18,7 @@ func BenchmarkSSEFanOut(b *testing.B) {
 	for _, txs := range []int{100, 1000} {
 		for _, subs := range []int{1, 100} {
 			b.Run(fmt.Sprintf("txs=%d/subs=%d", txs, subs), func(b *testing.B) {
-				env := startBenchServer(b, streamsvc.Config{})
-				var got sync.WaitGroup
-				env.connectSSE(b, streamsvc.PathTransactions, subs, txs, &got)
-				h := int64(0)
-				b.ReportAllocs()
-				for b.Loop() {
-					b.StopTimer()
-					h++
-					blk := benchBlock(h, txs)
-					got.Add(subs)
-					b.StartTimer()
-					if _, err := env.log.Append(blk); err != nil {
-						b.Fatal(err)
-					}
-					got.Wait()
-				}
-				events := float64(h) * float64(subs*txs)
-				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/events, "ns/event")
-				b.ReportMetric(events/b.Elapsed().Seconds(), "events/s")
+				fanOut(b, txs, subs, (*benchEnv).connectSSE)
 			})
 		}
 	}

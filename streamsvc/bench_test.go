@@ -95,28 +95,35 @@ func BenchmarkFanOut(b *testing.B) {
 	for _, txs := range []int{1, 100, 1000} {
 		for _, subs := range []int{1, 100, 1000} {
 			b.Run(fmt.Sprintf("txs=%d/subs=%d", txs, subs), func(b *testing.B) {
-				env := startBenchServer(b, streamsvc.Config{})
-				var got sync.WaitGroup
-				env.connect(b, streamsvc.PathTransactions, subs, txs, &got)
-				h := int64(0)
-				b.ReportAllocs()
-				for b.Loop() {
-					b.StopTimer()
-					h++
-					blk := benchBlock(h, txs)
-					got.Add(subs)
-					b.StartTimer()
-					if _, err := env.log.Append(blk); err != nil {
-						b.Fatal(err)
-					}
-					got.Wait()
-				}
-				events := float64(h) * float64(subs*txs)
-				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/events, "ns/event")
-				b.ReportMetric(events/b.Elapsed().Seconds(), "events/s")
+				fanOut(b, txs, subs, (*benchEnv).connect)
 			})
 		}
 	}
+}
+
+// fanOut appends blocks of txs transactions to a server with subs
+// subscribers that connect opens, timing each block from Append to the
+// last subscriber holding all of its messages.
+func fanOut(b *testing.B, txs, subs int, connect func(*benchEnv, *testing.B, string, int, int, *sync.WaitGroup)) {
+	env := startBenchServer(b, streamsvc.Config{})
+	var got sync.WaitGroup
+	connect(env, b, streamsvc.PathTransactions, subs, txs, &got)
+	h := int64(0)
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		h++
+		blk := benchBlock(h, txs)
+		got.Add(subs)
+		b.StartTimer()
+		if _, err := env.log.Append(blk); err != nil {
+			b.Fatal(err)
+		}
+		got.Wait()
+	}
+	events := float64(h) * float64(subs*txs)
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/events, "ns/event")
+	b.ReportMetric(events/b.Elapsed().Seconds(), "events/s")
 }
 
 func waitGoroutines(b *testing.B, want int) {
