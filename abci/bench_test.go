@@ -240,8 +240,3 @@ func (w withEvents) FinalizeBlock(_ context.Context, req *abcitypes.RequestFinal
 	}
 	return &abcitypes.ResponseFinalizeBlock{TxResults: res}, nil
 }
-
-// discard is a Sink that keeps nothing.
-type discard struct{}
-
-func (discard) Append(*events.Block) (bool, error) { return true, nil }
