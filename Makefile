@@ -4,7 +4,7 @@
 #   make test   every test (installs what the tests need first), the local
 #               testnet suite included (make test-testnet alone)
 #   make proto  regenerate the Go code of proto/*.proto (committed)
-#   make bench  benchmarks: writes docs/benchmarks.md and its plots (~6 min)
+#   make bench  benchmarks: writes docs/benchmarks.md and its plots (~15 min)
 
 GO        ?= go
 # The module's go.mod requires the oldest CometBFT line we support (v0.38),
@@ -140,8 +140,9 @@ test-short:
 	$(GO) test $(NODE_MOD) -short -count=1 ./...
 
 # bench runs the Go benchmarks, then the load driver (a node in its process,
-# client processes, the raw-socket floor, CometBFT's /websocket), and writes
-# docs/benchmarks.md, docs/benchmarks-*.svg and bench/results.json.
+# client processes, the raw-socket floor, CometBFT's /websocket, node
+# processes for the CPU per transaction), and writes docs/benchmarks.md (from
+# bench/driver/report.tmpl), docs/benchmarks-*.svg and bench/results.json.
 bench: deps
 	$(GO) build $(NODE_MOD) -o bin/benchrun ./bench/cmd/benchrun
 	./bin/benchrun

@@ -258,6 +258,16 @@ func (w *blockWatch) after(h int64) int {
 	return int(w.blocks[len(w.blocks)-1].Height - h)
 }
 
+// newest returns the height of the newest block read, 0 for none.
+func (w *blockWatch) newest() int64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.blocks) == 0 {
+		return 0
+	}
+	return w.blocks[len(w.blocks)-1].Height
+}
+
 // txs returns how many transactions the blocks after the first hold.
 func (w *blockWatch) txs() int {
 	w.mu.Lock()

@@ -63,11 +63,14 @@ type Config struct {
 	// outcome, CometBFT's losses above all, varies from run to run).
 	// Defaults to 3.
 	RealRepeats int
-	// RateTxs is how many transactions measure the chain's sustained rate
-	// with the stream off, on, and on with the most RealSubscribers
-	// cometstream subscribers reading. Defaults to 8,000: several blocks,
-	// so that where the last block boundary falls matters little.
-	RateTxs int
+	// CPUTxs is how many fresh transactions each CPU-per-transaction trial
+	// broadcasts to a fresh node process; CPURepeats how many rounds of
+	// its configurations (stream off, on, on with each of CPUSubscribers
+	// subscribers) run, interleaved. Defaults: 6,000 (three to five blocks), 5,
+	// and 1, 1,000. CPUTxs < 0 skips the part.
+	CPUTxs         int
+	CPURepeats     int
+	CPUSubscribers []int
 	// BroadcastWorkers is how many broadcast_tx_sync calls are in flight.
 	// Defaults to 8.
 	BroadcastWorkers int
@@ -96,7 +99,8 @@ type Config struct {
 }
 
 // Smoke is a tiny configuration that runs every part once: 10 subscribers,
-// blocks of 1 and 10 transactions, 5 blocks, 20 real transactions.
+// blocks of 1 and 10 transactions, 5 blocks, 20 real transactions, one
+// round of CPU-per-transaction trials of 30 transactions.
 func Smoke() Config {
 	return Config{
 		Subscribers:        []int{10},
@@ -108,7 +112,9 @@ func Smoke() Config {
 		MaxPacedBlocks:     5,
 		Sources:            []string{"127.0.0.2"},
 		RealTxs:            20,
-		RateTxs:            20,
+		CPUTxs:             30,
+		CPURepeats:         1,
+		CPUSubscribers:     []int{1, 10},
 		RealRepeats:        1,
 		RealSubscribers:    []int{10},
 		CommitPosts:        20,
@@ -158,8 +164,14 @@ func (c *Config) setDefaults() error {
 	if c.RealRepeats <= 0 {
 		c.RealRepeats = 3
 	}
-	if c.RateTxs <= 0 {
-		c.RateTxs = 8000
+	if c.CPUTxs == 0 {
+		c.CPUTxs = 6000
+	}
+	if c.CPURepeats <= 0 {
+		c.CPURepeats = 5
+	}
+	if len(c.CPUSubscribers) == 0 {
+		c.CPUSubscribers = []int{1, 1000}
 	}
 	if len(c.RealSubscribers) == 0 {
 		c.RealSubscribers = []int{1, 100, 1000}

@@ -11,22 +11,22 @@ import (
 	"time"
 
 	"github.com/cometstream/cometstream/bench/driver"
-	"github.com/cometstream/cometstream/bench/loadclients"
 )
 
 // TestMain lets the driver start this test binary as its client processes.
 func TestMain(m *testing.M) {
-	loadclients.MaybeRun()
+	driver.MaybeRun()
 	os.Exit(m.Run())
 }
 
 // TestSmoke runs every part of the driver once with a tiny configuration
 // (10 subscribers, 5 blocks, 20 real transactions): a node, client
-// processes over WebSocket and SSE, the floor, CometBFT's /websocket, the
-// report and the plots. It checks what was delivered, not how fast.
+// processes over WebSocket and SSE, the floor, CometBFT's /websocket, node
+// processes under 30 transactions each for their CPU, the report and the
+// plots. It checks what was delivered, not how fast.
 func TestSmoke(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts four nodes")
+		t.Skip("starts eight nodes")
 	}
 	dir := t.TempDir()
 	cfg := driver.Smoke()
@@ -80,10 +80,16 @@ func TestSmoke(t *testing.T) {
 			t.Errorf("%s lost %d events", tr.Target, tr.Lost)
 		}
 	}
-	// Off, on with no subscribers, on with subscribers, and one per real
-	// trial.
-	if len(res.TxRate) != 8 {
-		t.Errorf("%d tx rate measurements, want 8", len(res.TxRate))
+	// CPU per transaction: off, on, on with 1 and with 10 subscribers,
+	// each a node process that committed all 30 transactions.
+	if len(res.CPUPerTx) != 4 {
+		t.Errorf("%d CPU-per-transaction trials, want 4", len(res.CPUPerTx))
+	}
+	for _, tr := range res.CPUPerTx {
+		if tr.Txs != 30 || tr.CPUPerTx <= 0 || tr.TxPerSec <= 0 || tr.Delivered != int64(tr.Subs*30) || tr.Served != tr.Subs {
+			t.Errorf("cpu per tx, %s: %d committed, %.0f µs/tx, %.0f tx/s, %d of %d subscribers served, %d events delivered; want 30 committed, and every event to each",
+				tr.Config, tr.Txs, tr.CPUPerTx, tr.TxPerSec, tr.Served, tr.Subs, tr.Delivered)
+		}
 	}
 
 	// The commit flood: async then commit, every post answered 202 and
@@ -102,7 +108,7 @@ func TestSmoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"## Targets", "## 2. Fan-out", "## 3. Real transactions", "## 9. Commit flood", "### SSE beside WebSocket", "throughput.svg", driver.TargetTxResults, "`tx_results` with a query"} {
+	for _, want := range []string{"## Targets", "## 2. Fan-out", "## 3. Real transactions", "## 4. CPU per committed transaction", "## 9. Commit flood", "### SSE beside WebSocket", "throughput.svg", driver.TargetTxResults, "`tx_results` with a query"} {
 		if !strings.Contains(string(doc), want) {
 			t.Errorf("report lacks %q", want)
 		}

@@ -37,14 +37,37 @@ type benchNode struct {
 	rpc *rpcClient
 }
 
-// startNode initialises a fresh home under dir and starts a node on free
-// loopback ports, then waits for its first block.
+// startNode initialises a fresh home under dir and starts a node in this
+// process on free loopback ports, then waits for its first block.
 func startNode(ctx context.Context, dir string, o nodeOptions, logOut *os.File) (*benchNode, error) {
-	home := filepath.Join(dir, o.name)
-	cfg := node.DefaultConfig(home)
-	ports, err := freePorts(4)
+	cfg, err := initHome(dir, o)
 	if err != nil {
 		return nil, err
+	}
+	logger := hclog.New(&hclog.LoggerOptions{Name: o.name, Level: hclog.Warn, Output: logOut})
+	n, err := node.New(cfg, logger)
+	if err != nil {
+		return nil, fmt.Errorf("new node %s: %w", o.name, err)
+	}
+	if err := n.Start(); err != nil {
+		_ = n.Stop(context.Background())
+		return nil, fmt.Errorf("start node %s: %w", o.name, err)
+	}
+	bn := &benchNode{Node: n, cfg: cfg, rpc: newRPCClient(n.RPCAddr())}
+	if err := bn.rpc.waitHeight(ctx, 1, time.Minute); err != nil {
+		_ = bn.stop()
+		return nil, err
+	}
+	return bn, nil
+}
+
+// initHome writes a fresh single-validator home under dir for o, on free
+// loopback ports, and returns its configuration.
+func initHome(dir string, o nodeOptions) (node.Config, error) {
+	cfg := node.DefaultConfig(filepath.Join(dir, o.name))
+	ports, err := freePorts(4)
+	if err != nil {
+		return cfg, err
 	}
 	cfg.Stream.Enable = o.stream
 	cfg.Stream.ListenAddr = "127.0.0.1:" + ports[0]
@@ -68,23 +91,9 @@ func startNode(ctx context.Context, dir string, o nodeOptions, logOut *os.File) 
 		raiseRPCLimits(&cfg)
 	}
 	if err := node.Init(cfg); err != nil {
-		return nil, fmt.Errorf("init node %s: %w", o.name, err)
+		return cfg, fmt.Errorf("init node %s: %w", o.name, err)
 	}
-	logger := hclog.New(&hclog.LoggerOptions{Name: o.name, Level: hclog.Warn, Output: logOut})
-	n, err := node.New(cfg, logger)
-	if err != nil {
-		return nil, fmt.Errorf("new node %s: %w", o.name, err)
-	}
-	if err := n.Start(); err != nil {
-		_ = n.Stop(context.Background())
-		return nil, fmt.Errorf("start node %s: %w", o.name, err)
-	}
-	bn := &benchNode{Node: n, cfg: cfg, rpc: newRPCClient(n.RPCAddr())}
-	if err := bn.waitHeight(ctx, 1, time.Minute); err != nil {
-		_ = bn.stop()
-		return nil, err
-	}
-	return bn, nil
+	return cfg, nil
 }
 
 // raiseRPCLimits lifts the limits that make CometBFT's /websocket refuse
@@ -109,25 +118,6 @@ func (n *benchNode) stop() error {
 func (n *benchNode) streamURL(path string) string { return n.cfg.Stream.AdvertisedURL + path }
 
 func (n *benchNode) rpcWebSocketURL() string { return "ws://" + n.RPCAddr() + "/websocket" }
-
-// waitHeight waits until the node has committed height h.
-func (n *benchNode) waitHeight(ctx context.Context, h int64, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	for {
-		got, err := n.rpc.latestHeight(ctx)
-		if err == nil && got >= h {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("node at height %d after %v, want %d (%v)", got, timeout, h, err)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-}
 
 func freePorts(n int) ([]string, error) {
 	var ports []string
@@ -197,6 +187,23 @@ func (c *rpcClient) call(ctx context.Context, method string, params any, result 
 		return fmt.Errorf("%s: %s %s", method, out.Error.Message, out.Error.Data)
 	}
 	return json.Unmarshal(out.Result, result)
+}
+
+// waitHeight waits until the node has committed height h.
+func (c *rpcClient) waitHeight(ctx context.Context, h int64, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		got, err := c.latestHeight(ctx)
+		if err == nil && got >= h {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("node at height %d after %v, want %d (%v)", got, timeout, h, err)
+		}
+		if err := sleepUntil(ctx, time.Now().Add(20*time.Millisecond)); err != nil {
+			return err
+		}
+	}
 }
 
 func (c *rpcClient) latestHeight(ctx context.Context) (int64, error) {

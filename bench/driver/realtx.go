@@ -5,22 +5,20 @@ import (
 	"errors"
 	"fmt"
 	neturl "net/url"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/cometstream/cometstream/bench"
-	"github.com/cometstream/cometstream/events"
 	"github.com/cometstream/cometstream/ledger/txbuild"
 	"github.com/cometstream/cometstream/streamsvc"
 )
 
-// realTxs runs the part with real transactions through consensus: the
-// chain's rate with the stream off, then, on a node with the stream on,
-// cometstream's and CometBFT's /websocket delivery of the same load at each
-// subscriber count, then CometBFT's again with its limits raised.
+// realTxs runs the part with real transactions through consensus: on a
+// node with the stream on, cometstream's and CometBFT's /websocket delivery
+// of the same load at each subscriber count, then CometBFT's again with its
+// limits raised.
 func (r *runner) realTxs(ctx context.Context) error {
 	src := newTxSource(r.runID)
 	run := func(o nodeOptions, fn func(n *benchNode) error) error {
@@ -35,20 +33,7 @@ func (r *runner) realTxs(ctx context.Context) error {
 		}
 		return err
 	}
-	err := run(nodeOptions{name: "real-stream-off"}, func(n *benchNode) error {
-		_, err := r.txRate(ctx, n, "stream off", src, r.cfg.RateTxs)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	err = run(nodeOptions{name: "real-stream-on", stream: true}, func(n *benchNode) error {
-		if _, err := r.txRate(ctx, n, "stream on, no subscribers", src, r.cfg.RateTxs); err != nil {
-			return err
-		}
-		if err := r.rateWithSubscribers(ctx, n, slices.Max(r.cfg.RealSubscribers), src); err != nil {
-			return err
-		}
+	err := run(nodeOptions{name: "real-stream-on", stream: true}, func(n *benchNode) error {
 		for _, subs := range r.cfg.RealSubscribers {
 			for rep := 1; rep <= r.cfg.RealRepeats; rep++ {
 				if err := r.realTrial(ctx, n, TargetStream, subs, rep, src); err != nil {
@@ -113,19 +98,29 @@ func (r *runner) realTrial(ctx context.Context, n *benchNode, target string, sub
 		if err != nil {
 			return err
 		}
-		w := watchLog(n.Log(), from+1)
+		watch := watchBlocks(n.Log(), from+1)
+		txs, err := src.next(r.cfg.RealTxs)
+		if err != nil {
+			watch.stop()
+			return err
+		}
 		cpu0 := processCPU()
-		rate, err := r.txRate(ctx, n, fmt.Sprintf("stream on, %d %s subscribers (section 3, run %d)", subs, target, rep), src, r.cfg.RealTxs)
-		blocks := w.stop(n.Log())
+		rate, _, err := r.broadcastLoad(ctx, n.rpc, fmt.Sprintf("%d %s subscribers (section 3, run %d)", subs, target, rep), txs, nil)
+		if err == nil {
+			// Committed is not yet appended: the middleware's goroutine
+			// appends after Commit.
+			err = waitFor(ctx, 10*time.Second, func() bool { return watch.newest() >= rate.Height })
+		}
+		blocks := watch.stop()
 		if err != nil {
 			return err
 		}
 		var total int64
 		for _, b := range blocks {
-			if b.txs > 0 {
-				d.want[b.height] = b.txs
-				d.commits[b.height] = b.appended
-				total += int64(b.txs)
+			if len(b.Txs) > 0 {
+				d.want[b.Height] = len(b.Txs)
+				d.commits[b.Height] = b.Appended.UnixNano()
+				total += int64(len(b.Txs))
 			}
 		}
 		if err := r.waitDelivered(ctx, cs, int64(t.Served)*total, stall); err != nil {
@@ -147,52 +142,40 @@ func (r *runner) realTrial(ctx context.Context, n *benchNode, target string, sub
 	})
 }
 
-// rateWithSubscribers measures the chain's rate while subs cometstream
-// subscribers read every event, and checks they got them all.
-func (r *runner) rateWithSubscribers(ctx context.Context, n *benchNode, subs int, src *txSource) error {
-	return r.withClients(ctx, n.streamURL(streamsvc.PathTransactions), bench.ModeStream, "", subs, false, func(cs *clientSet) error {
-		if _, err := cs.report(); err != nil {
-			return err
-		}
-		label := fmt.Sprintf("stream on, %d cometstream subscribers reading", subs)
-		rate, err := r.txRate(ctx, n, label, src, r.cfg.RateTxs)
-		if err != nil {
-			return err
-		}
-		want := int64(cs.connected()) * int64(rate.Txs)
-		if err := r.waitDelivered(ctx, cs, want, r.cfg.StallTimeout); err != nil {
-			return err
-		}
-		st, err := cs.status()
-		if err != nil {
-			return err
-		}
-		if st.Msgs != want {
-			r.note("%s: the subscribers received %d of %d events", label, st.Msgs, want)
-		}
-		return nil
-	})
+// loadResult is what the chain made of one broadcast of fresh
+// transactions.
+type loadResult struct {
+	Txs      int     // committed
+	Rejected int     // refused by broadcast_tx_sync
+	Seconds  float64 // first broadcast to the commit of the last
+	TxPerSec float64
+	Blocks   int   // blocks holding the transactions
+	Height   int64 // the last of them
 }
 
-// txRate broadcasts k fresh transactions, BroadcastWorkers at a time
-// with broadcast_tx_sync, and measures the time from the first broadcast to
-// the commit of the last accepted one: the application's Commit, seen by
+// broadcastLoad broadcasts txs, BroadcastWorkers at a time with
+// broadcast_tx_sync, and measures the time from the first broadcast to the
+// commit of the last accepted one: the application's Commit, seen by
 // polling CometBFT's RPC (abci_info, then blockchain for the counts) every
-// 20 ms, with the stream on or off alike. abci_info answers only between
-// ABCI calls, so a block it reports has also been handed to the stream.
-func (r *runner) txRate(ctx context.Context, n *benchNode, label string, src *txSource, k int) (TxRate, error) {
-	rate := TxRate{Label: label}
-	txs, err := src.next(k)
-	if err != nil {
-		return rate, err
-	}
+// 20 ms, with the stream on or off alike. With cpu set, it also returns
+// the CPU time cpu reports over the same span (read at the first broadcast
+// and whenever a commit of the load is seen).
+func (r *runner) broadcastLoad(ctx context.Context, rpc *rpcClient, label string, txs [][]byte, cpu func() (time.Duration, error)) (loadResult, time.Duration, error) {
+	var rate loadResult
 	// What an earlier run left in the mempool would be counted here.
-	if err := waitFor(ctx, 2*time.Minute, func() bool { n, err := n.rpc.unconfirmed(ctx); return err == nil && n == 0 }); err != nil {
+	if err := waitFor(ctx, 2*time.Minute, func() bool { n, err := rpc.unconfirmed(ctx); return err == nil && n == 0 }); err != nil {
 		r.note("%s: the mempool still held transactions of an earlier run after 2 minutes", label)
 	}
-	start, err := n.rpc.appHeight(ctx)
+	start, err := startAfterCommit(ctx, rpc)
 	if err != nil {
-		return rate, err
+		return rate, 0, err
+	}
+	var cpu0, cpuLast time.Duration
+	if cpu != nil {
+		if cpu0, err = cpu(); err != nil {
+			return rate, 0, err
+		}
+		cpuLast = cpu0
 	}
 	accepted := make(chan int, 1)
 	var rejected atomic.Int64
@@ -206,7 +189,7 @@ func (r *runner) txRate(ctx context.Context, n *benchNode, label string, src *tx
 			go func() {
 				defer wg.Done()
 				for tx := range work {
-					code, log, err := n.rpc.broadcast(ctx, tx)
+					code, log, err := rpc.broadcast(ctx, tx)
 					if err != nil || code != 0 {
 						rejected.Add(1)
 						why := fmt.Sprintf("code %d %s", code, log)
@@ -235,8 +218,8 @@ func (r *runner) txRate(ctx context.Context, n *benchNode, label string, src *tx
 	}
 	defer noteRefusals()
 	// Done when every accepted transaction is committed, or when, all
-	// broadcast, none has been for 30 s (an accepted transaction the chain
-	// never commits is noted, not waited for).
+	// broadcast, none has been for loadStall (an accepted transaction the
+	// chain never commits is noted, not waited for).
 	target, committed, h := -1, 0, start+1
 	lastCommit := t0
 	deadline := time.Now().Add(5 * time.Minute)
@@ -245,32 +228,42 @@ func (r *runner) txRate(ctx context.Context, n *benchNode, label string, src *tx
 		case target = <-accepted:
 		default:
 		}
-		if target >= 0 && time.Since(lastCommit) > 30*time.Second {
-			r.note("%s: %d of %d accepted transactions committed, then none for 30 s: the chain stalled, or CometBFT "+
-				"dropped checked transactions because its mempool filled meanwhile", label, committed, target)
+		if target >= 0 && time.Since(lastCommit) > loadStall {
+			r.note("%s: %d of %d accepted transactions committed, then none for %s: the chain stalled, or CometBFT "+
+				"dropped checked transactions because its mempool filled meanwhile", label, committed, target, loadStall)
 			break
 		}
 		if time.Now().After(deadline) {
-			return rate, fmt.Errorf("%s: %d of %d transactions committed after 5 minutes", label, committed, target)
+			return rate, 0, fmt.Errorf("%s: %d of %d transactions committed after 5 minutes", label, committed, target)
 		}
 		if err := sleepUntil(ctx, time.Now().Add(20*time.Millisecond)); err != nil {
-			return rate, err
+			return rate, 0, err
 		}
-		latest, err := n.rpc.appHeight(ctx)
+		latest, err := rpc.appHeight(ctx)
 		if err != nil {
-			return rate, err
+			return rate, 0, err
 		}
 		for h <= latest {
 			to := min(h+19, latest)
-			counts, err := n.rpc.numTxs(ctx, h, to)
+			counts, err := rpc.numTxs(ctx, h, to)
 			if err != nil {
-				return rate, err
+				return rate, 0, err
 			}
-			for _, c := range counts {
+			seen := false
+			for height, c := range counts {
 				committed += c
 				if c > 0 {
 					rate.Blocks++
-					lastCommit = time.Now()
+					rate.Height = max(rate.Height, height)
+					seen = true
+				}
+			}
+			if seen {
+				lastCommit = time.Now()
+				if cpu != nil {
+					if cpuLast, err = cpu(); err != nil {
+						return rate, 0, err
+					}
 				}
 			}
 			h = to + 1
@@ -280,10 +273,39 @@ func (r *runner) txRate(ctx context.Context, n *benchNode, label string, src *tx
 	rate.Txs = committed
 	rate.Rejected = int(rejected.Load())
 	rate.TxPerSec = float64(committed) / rate.Seconds
-	r.res.TxRate = append(r.res.TxRate, rate)
-	r.logf("tx rate, %s: %d txs in %.2fs = %.0f tx/s over %d blocks", label, rate.Txs, rate.Seconds, rate.TxPerSec, rate.Blocks)
-	return rate, nil
+	r.logf("load, %s: %d txs in %.2fs = %.0f tx/s over %d blocks", label, rate.Txs, rate.Seconds, rate.TxPerSec, rate.Blocks)
+	return rate, cpuLast - cpu0, nil
 }
+
+// startAfterCommit waits for the application's next Commit and returns
+// its height: a load that starts right after one meets the block
+// boundaries at the same points in every trial (where they fall decides
+// how many transactions wait for a next block and are checked again by
+// CometBFT's recheck, and so both the tx/s and the CPU per transaction).
+func startAfterCommit(ctx context.Context, rpc *rpcClient) (int64, error) {
+	h, err := rpc.appHeight(ctx)
+	if err != nil {
+		return 0, err
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if err := sleepUntil(ctx, time.Now().Add(5*time.Millisecond)); err != nil {
+			return 0, err
+		}
+		next, err := rpc.appHeight(ctx)
+		if err != nil {
+			return 0, err
+		}
+		if next > h {
+			return next, nil
+		}
+	}
+	return h, nil // no block for 10 s: start anyway
+}
+
+// loadStall ends a load's wait for its accepted transactions once none has
+// been committed for this long.
+const loadStall = 15 * time.Second
 
 // txSource signs fresh BigchainDB 2.0 CREATE transactions (about 750 bytes
 // each), which the ledger validates in full (id and signature).
@@ -306,52 +328,4 @@ func (s *txSource) next(k int) ([][]byte, error) {
 		out[i] = tx.Raw
 	}
 	return out, nil
-}
-
-// logWatcher follows the node's event log during a trial, noting each
-// block's height, number of events and hand-off time.
-type logWatcher struct {
-	cancel context.CancelFunc
-	done   chan struct{}
-	read   atomic.Int64 // the newest height read
-	blocks []watchedBlock
-}
-
-type watchedBlock struct {
-	height, appended int64
-	txs              int
-}
-
-func watchLog(log *events.Log, from int64) *logWatcher {
-	ctx, cancel := context.WithCancel(context.Background())
-	w := &logWatcher{cancel: cancel, done: make(chan struct{})}
-	rd := log.NewReader(from)
-	go func() {
-		defer close(w.done)
-		for {
-			b, err := rd.Next(ctx)
-			if err != nil {
-				return
-			}
-			// Appended is the Log's own stamp at the hand-off; the time
-			// this reader woke is a close second.
-			at := b.Appended.UnixNano()
-			if b.Appended.IsZero() {
-				at = time.Now().UnixNano()
-			}
-			w.blocks = append(w.blocks, watchedBlock{height: b.Height, appended: at, txs: len(b.Txs)})
-			w.read.Store(b.Height)
-		}
-	}()
-	return w
-}
-
-// stop waits (up to 10s) for the blocks already in log to be read, then
-// ends the watcher and returns them.
-func (w *logWatcher) stop(log *events.Log) []watchedBlock {
-	_, newest := log.Bounds()
-	_ = waitFor(context.Background(), 10*time.Second, func() bool { return w.read.Load() >= newest })
-	w.cancel()
-	<-w.done
-	return w.blocks
 }

@@ -23,8 +23,10 @@ type Results struct {
 	IdleMemory []Memory `json:"idle_memory,omitempty"`
 	// Real: real transactions through consensus, cometstream and
 	// CometBFT's /websocket.
-	Real   []Trial  `json:"real,omitempty"`
-	TxRate []TxRate `json:"tx_rate,omitempty"`
+	Real []Trial `json:"real,omitempty"`
+	// CPUPerTx: the node process's CPU per committed transaction and the
+	// chain's tx/s, stream off and on.
+	CPUPerTx []CPUTrial `json:"cpu_per_tx,omitempty"`
 	// CommitFlood: concurrent Web API posts, mode=async then mode=commit.
 	CommitFlood []FloodTrial `json:"commit_flood,omitempty"`
 	Notes       []string     `json:"notes,omitempty"`
@@ -113,16 +115,6 @@ type Memory struct {
 	// Mode is the subscribers' client mode: bench.ModeStream (WebSocket;
 	// also when empty, in results written before SSE) or bench.ModeSSE.
 	Mode string `json:"mode,omitempty"`
-}
-
-// TxRate is the chain's sustained rate for one configuration.
-type TxRate struct {
-	Label    string  `json:"label"`
-	Txs      int     `json:"txs"`
-	Rejected int     `json:"rejected"`
-	Seconds  float64 `json:"seconds"`
-	TxPerSec float64 `json:"tx_per_sec"`
-	Blocks   int     `json:"blocks"`
 }
 
 // GoBenchRun is one go test -bench command and its results.

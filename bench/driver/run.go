@@ -78,6 +78,12 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 			errs = append(errs, fmt.Errorf("real transactions: %w", err))
 		}
 	}
+	if ctx.Err() == nil && cfg.CPUTxs > 0 {
+		r.logf("CPU per committed transaction, node processes")
+		if err := r.cpuPerTx(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("cpu per tx: %w", err))
+		}
+	}
 	if ctx.Err() == nil && cfg.CommitPosts > 0 {
 		r.logf("commit flood through the Web API")
 		if err := r.commitFlood(ctx); err != nil {
@@ -119,17 +125,21 @@ func Render(res *Results, cfg Config) error {
 	}
 	files := []struct {
 		path string
-		data func() string
+		data func() (string, error)
 	}{
-		{cfg.SVGThroughput, func() string { return throughputPlot(res) }},
-		{cfg.SVGLatency, func() string { return latencyPlot(res) }},
-		{cfg.Doc, func() string { return report(res, cfg, findings) }},
+		{cfg.SVGThroughput, func() (string, error) { return throughputPlot(res), nil }},
+		{cfg.SVGLatency, func() (string, error) { return latencyPlot(res), nil }},
+		{cfg.Doc, func() (string, error) { return report(res, cfg, findings) }},
 	}
 	for _, f := range files {
 		if f.path == "" {
 			continue
 		}
-		if err := os.WriteFile(f.path, []byte(f.data()), 0o644); err != nil {
+		data, err := f.data()
+		if err != nil {
+			return fmt.Errorf("write %s: %w", f.path, err)
+		}
+		if err := os.WriteFile(f.path, []byte(data), 0o644); err != nil {
 			return err
 		}
 	}

@@ -3,11 +3,11 @@
 // same program in its load-client role) and the raw-socket floor, then
 // docs/benchmarks.md, its plots and bench/results.json.
 //
-//	benchrun                 the full run (about 10 minutes on 2 cores)
+//	benchrun                 the full run (about 15 minutes on 2 cores)
 //	benchrun -smoke          every part once, tiny (10 subscribers, 5 blocks)
 //	benchrun -render         rewrite the report from bench/results.json
-//	benchrun -gobench=false -fanout=false -real-txs -1
-//	                         the commit flood alone (-commit-posts N)
+//	benchrun -gobench=false -fanout=false -real-txs -1 -commit-posts -1
+//	                         the CPU per transaction alone (-cpu-txs N)
 package main
 
 import (
@@ -25,11 +25,10 @@ import (
 	"time"
 
 	"github.com/cometstream/cometstream/bench/driver"
-	"github.com/cometstream/cometstream/bench/loadclients"
 )
 
 func main() {
-	loadclients.MaybeRun()
+	driver.MaybeRun()
 	if err := run(os.Args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, "benchrun:", err)
 		os.Exit(1)
@@ -54,6 +53,7 @@ func run(args []string) error {
 	work := fs.String("work", "", "directory for the nodes' homes and log (default: a temp dir, removed)")
 	noFloor := fs.Bool("no-floor", false, "skip the floor trials")
 	fanOut := fs.Bool("fanout", true, "run the fan-out with synthetic blocks")
+	cpuTxs := fs.Int("cpu-txs", 0, "transactions per CPU-per-transaction trial (default 6000; -1 skips)")
 	commitPosts := fs.Int("commit-posts", 0, "concurrent Web API posts per commit-flood trial (default 2000; -1 skips)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process (the nodes run in it) to this file")
 	if err := fs.Parse(args); err != nil {
@@ -75,6 +75,9 @@ func run(args []string) error {
 	cfg.GoBench = *goBench && !*smoke
 	cfg.NoFloor = *noFloor
 	cfg.NoFanOut = !*fanOut
+	if *cpuTxs != 0 {
+		cfg.CPUTxs = *cpuTxs
+	}
 	if *commitPosts != 0 {
 		cfg.CommitPosts = *commitPosts
 	}
