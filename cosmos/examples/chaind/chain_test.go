@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -300,6 +302,38 @@ func (c *chain) waitIndexed(ctx context.Context, hash string) error {
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
+}
+
+// blockTxs reads CometBFT's blocks 1 to upTo (/block) and returns where
+// each transaction is, by its hash (upper-case hex).
+func (c *chain) blockTxs(upTo int64) (map[string]txAt, error) {
+	out := map[string]txAt{}
+	for h := int64(1); h <= upTo; h++ {
+		resp, err := http.Get(fmt.Sprintf("http://%s/block?height=%d", c.rpc, h))
+		if err != nil {
+			return nil, err
+		}
+		var r struct {
+			Result struct {
+				Block struct {
+					Data struct {
+						Txs [][]byte `json:"txs"`
+					} `json:"data"`
+				} `json:"block"`
+			} `json:"result"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&r)
+		resp.Body.Close()
+		if err != nil {
+			return nil, fmt.Errorf("/block %d: %w", h, err)
+		}
+		for i, tx := range r.Result.Block.Data.Txs {
+			sum := sha256.Sum256(tx)
+			hash := strings.ToUpper(hex.EncodeToString(sum[:]))
+			out[hash] = txAt{hash: hash, height: h, index: uint32(i)}
+		}
+	}
+	return out, nil
 }
 
 // indexed is CometBFT's /tx: where the chain holds a transaction (height
