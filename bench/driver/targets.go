@@ -149,9 +149,9 @@ func targets(v *view) []targetRow {
 		worst = max(worst, l.M("B/sub"))
 	}
 	if len(mem) > 0 {
-		add("<= 16 KiB (16,384 B) per idle subscriber (Go heap + stacks; the verdict takes go test and the largest count)", pick(worst <= 16<<10,
-			fmt.Sprintf("met, %s B under at the worst (see Findings)", fmtInt(int64(16<<10-worst))),
-			fmt.Sprintf("**missed** by %s B (see Findings)", fmtInt(int64(worst-16<<10)))), mem...)
+		add("<= 8 KiB (8,192 B) per idle subscriber (Go heap + stacks; the verdict takes go test and the largest count)", pick(worst <= 8<<10,
+			fmt.Sprintf("met, %s B under at the worst (see Findings)", fmtInt(int64(8<<10-worst))),
+			fmt.Sprintf("**missed** by %s B (see Findings)", fmtInt(int64(worst-8<<10)))), mem...)
 	}
 
 	if async, commit := v.Flood[FloodAsync], v.Flood[FloodCommit]; async != nil && commit != nil && async.MaxGap > 0 {
