@@ -20,7 +20,8 @@ type Block struct {
 	// (a record of version 1) or rebuilt from a source that knew only the
 	// result codes: such a block is said to lack results and events.
 	HasResults bool
-	// Appended is when the Log took the block (the Commit hand-off), for
+	// Appended is when the Log took the block (on the middleware's goroutine,
+	// right after Commit queued it), for
 	// delivery-time metrics. Zero for blocks read back from disk; it is not
 	// stored.
 	Appended time.Time
