@@ -31,6 +31,9 @@ var goBenchmarks = []goBenchmark{
 	{pkg: "./streamsvc", pattern: "^BenchmarkEncode$", seconds: 0.3},
 	// The live page in headless Chromium (make deps installs it).
 	{pkg: "./integration", pattern: "^BenchmarkExplorerBurst$", iterations: 3},
+	{pkg: "./streamsvc", pattern: "^BenchmarkSSEFanOut$", iterations: 30},
+	// The JetStream sink behind the log, one nats-server in the process.
+	{pkg: "./jetstream", pattern: "^BenchmarkSinkPublish$", iterations: 30},
 }
 
 func (r *runner) goBench(ctx context.Context) error {
