@@ -73,8 +73,8 @@ func (c JetStreamConfig) validate() error {
 // sinkConfig is the package jetstream configuration of c.
 func (c JetStreamConfig) sinkConfig(s *Stream) (jetstream.Config, error) {
 	cfg := jetstream.Config{
-		Log: s.log, ChainID: c.ChainID, Servers: c.Servers,
-		Token: c.Token, User: c.User, Password: c.Password, CredsFile: c.CredsFile,
+		Log: s.log, ChainID: c.ChainID,
+		Conn:   jetstream.Conn{Servers: c.Servers, Token: c.Token, User: c.User, Password: c.Password, CredsFile: c.CredsFile},
 		Stream: c.Stream, Replicas: c.Replicas, MaxAge: c.MaxAge, MaxBytes: c.MaxBytes,
 		Logger: s.logger,
 	}

@@ -12,6 +12,9 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/cometstream/cometstream/internal/httpserve"
+	"github.com/cometstream/cometstream/wire"
 )
 
 // Prefix is where the page is mounted on the Web API.
@@ -129,7 +132,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // clients ask for JSON (or anything) and keep getting the root document.
 func RedirectBrowsers(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/" && (r.Method == http.MethodGet || r.Method == http.MethodHead) && acceptsHTML(r) {
+		if r.URL.Path == "/" && (r.Method == http.MethodGet || r.Method == http.MethodHead) && httpserve.HasMediaType(r.Header, "Accept", "text/html") {
 			http.Redirect(w, r, Prefix, http.StatusSeeOther)
 			return
 		}
@@ -137,25 +140,9 @@ func RedirectBrowsers(next http.Handler) http.Handler {
 	})
 }
 
-// acceptsHTML reports whether r's Accept names text/html (a browser's
-// navigation does; fetch, curl and the drivers do not).
-func acceptsHTML(r *http.Request) bool {
-	for _, v := range r.Header.Values("Accept") {
-		for _, t := range strings.Split(v, ",") {
-			t, _, _ = strings.Cut(t, ";")
-			if strings.EqualFold(strings.TrimSpace(t), "text/html") {
-				return true
-			}
-		}
-	}
-	return false
-}
-
+// writeError answers the JSON error every Web API refusal uses.
 func writeError(w http.ResponseWriter, status int, message string) {
-	body, _ := json.Marshal(struct {
-		Message string `json:"message"`
-		Status  int    `json:"status"`
-	}{message, status})
+	body, _ := json.Marshal(wire.Error{Message: message, Status: status}) // strings and an int: cannot fail
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)

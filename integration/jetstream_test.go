@@ -1,7 +1,6 @@
 package integration_test
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -140,29 +139,15 @@ func enableSink(t *testing.T, home string) {
 // and valid_transactions messages decoded as the Go client does.
 func readJetStream(t *testing.T, c *natstest.Cluster, name string, upTo int64) ([]client.BlockEvent, []client.TxEvent) {
 	t.Helper()
-	nc, js := c.Connect()
-	defer nc.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	st, err := js.Stream(ctx, name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := st.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	info, msgs := c.Messages(name)
 	if info.Config.Replicas != 3 {
 		t.Fatalf("stream replicas %d, want 3", info.Config.Replicas)
 	}
 	var blocks []client.BlockEvent
 	var txs []client.TxEvent
 	height, seq, count := int64(1), 0, -1
-	for s := info.State.FirstSeq; s <= info.State.LastSeq; s++ {
-		m, err := st.GetMsg(ctx, s)
-		if err != nil {
-			t.Fatalf("message %d: %v", s, err)
-		}
+	for _, m := range msgs {
+		s := m.Sequence
 		h, _ := strconv.ParseInt(m.Header.Get("Cometstream-Height"), 10, 64)
 		if h > upTo {
 			break

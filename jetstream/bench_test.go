@@ -33,7 +33,7 @@ func BenchmarkSinkPublish(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer log.Close()
-			s, err := cometjs.New(cometjs.Config{Log: log, ChainID: "bench", Servers: c.URLs()})
+			s, err := cometjs.New(cometjs.Config{Log: log, ChainID: "bench", Conn: cometjs.Conn{Servers: c.URLs()}})
 			if err != nil {
 				b.Fatal(err)
 			}

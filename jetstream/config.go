@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	"github.com/nats-io/nats.go"
 
 	"github.com/cometstream/cometstream/events"
 )
@@ -19,13 +20,8 @@ type Config struct {
 	// ChainID names the subjects: cometstream.<ChainID>.<stream>.
 	// Required; dots and wildcards are replaced by underscores.
 	ChainID string
-	// Servers are the NATS URLs (nats://host:4222, tls://...). Required.
-	Servers []string
-	// Token, or User and Password, or CredsFile (a .creds file of NATS's
-	// decentralised auth) authenticate the connection; at most one kind.
-	Token, User, Password, CredsFile string
-	// TLS, when set, is the connection's TLS configuration.
-	TLS *tls.Config
+	// Conn is how to reach NATS. Servers is required.
+	Conn
 	// Stream names the JetStream stream; defaults to COMETSTREAM_<ChainID>
 	// (upper-cased, non-alphanumerics as underscores).
 	Stream string
@@ -53,19 +49,12 @@ func (c *Config) setDefaults() error {
 		return errors.New("jetstream sink: ChainID is required")
 	case len(c.Servers) == 0:
 		return errors.New("jetstream sink: Servers is required")
+	case c.Conn.kinds() > 1:
+		return errors.New("jetstream sink: give a token, a user and password, or a creds file, not several")
 	case c.Replicas < 0 || c.Replicas > 5:
 		return fmt.Errorf("jetstream sink: Replicas %d: JetStream allows 1 to 5", c.Replicas)
 	case c.MaxAge < 0 || c.MaxBytes < 0 || c.DuplicateWindow < 0 || c.PublishTimeout < 0:
 		return errors.New("jetstream sink: negative limit")
-	}
-	kinds := 0
-	for _, set := range []bool{c.Token != "", c.User != "" || c.Password != "", c.CredsFile != ""} {
-		if set {
-			kinds++
-		}
-	}
-	if kinds > 1 {
-		return errors.New("jetstream sink: give a token, a user and password, or a creds file, not several")
 	}
 	if c.Stream == "" {
 		c.Stream = "COMETSTREAM_" + strings.ToUpper(subjectToken(c.ChainID))
@@ -101,4 +90,50 @@ func subjectToken(s string) string {
 		}
 		return r
 	}, s)
+}
+
+// Conn is how the Sink and Read reach NATS.
+type Conn struct {
+	// Servers are the NATS URLs (nats://host:4222, tls://...).
+	Servers []string
+	// Token, or User and Password, or CredsFile (a .creds file of NATS's
+	// decentralised auth) authenticate the connection; at most one kind.
+	Token, User, Password, CredsFile string
+	// TLS, when set, is the connection's TLS configuration.
+	TLS *tls.Config
+}
+
+func (c Conn) kinds() int {
+	n := 0
+	for _, set := range []bool{c.Token != "", c.User != "" || c.Password != "", c.CredsFile != ""} {
+		if set {
+			n++
+		}
+	}
+	return n
+}
+
+// connect opens a connection that waits for NATS when it is down and
+// reconnects for ever: the Sink and Read ride out outages.
+func (c Conn) connect(name string, logger hclog.Logger) (*nats.Conn, error) {
+	opts := []nats.Option{
+		nats.Name(name),
+		nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1), nats.ReconnectWait(time.Second),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			logger.Warn("disconnected from NATS", "error", err)
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) { logger.Info("reconnected to NATS", "server", nc.ConnectedUrlRedacted()) }),
+	}
+	switch {
+	case c.Token != "":
+		opts = append(opts, nats.Token(c.Token))
+	case c.User != "" || c.Password != "":
+		opts = append(opts, nats.UserInfo(c.User, c.Password))
+	case c.CredsFile != "":
+		opts = append(opts, nats.UserCredentials(c.CredsFile))
+	}
+	if c.TLS != nil {
+		opts = append(opts, nats.Secure(c.TLS))
+	}
+	return nats.Connect(strings.Join(c.Servers, ","), opts...)
 }

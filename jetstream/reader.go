@@ -2,16 +2,13 @@ package jetstream
 
 import (
 	"context"
-	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/hashicorp/go-hclog"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/cometstream/cometstream/client"
@@ -20,10 +17,8 @@ import (
 
 // ReaderConfig configures Read.
 type ReaderConfig struct {
-	// Servers, and the authentication and TLS, as the Sink's.
-	Servers                          []string
-	Token, User, Password, CredsFile string
-	TLS                              *tls.Config
+	// Conn is how to reach NATS, as the Sink's. Servers is required.
+	Conn
 	// Stream is the JetStream stream the Sink publishes. Required.
 	Stream string
 	// Events is the event stream read: valid_transactions (the default),
@@ -61,19 +56,10 @@ func Read(ctx context.Context, cfg ReaderConfig, handler func(client.Event) erro
 	if cfg.Logger == nil {
 		cfg.Logger = hclog.NewNullLogger()
 	}
-	opts := []nats.Option{nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1), nats.ReconnectWait(time.Second)}
-	switch {
-	case cfg.Token != "":
-		opts = append(opts, nats.Token(cfg.Token))
-	case cfg.User != "" || cfg.Password != "":
-		opts = append(opts, nats.UserInfo(cfg.User, cfg.Password))
-	case cfg.CredsFile != "":
-		opts = append(opts, nats.UserCredentials(cfg.CredsFile))
+	if cfg.kinds() > 1 {
+		return errors.New("jetstream reader: give a token, a user and password, or a creds file, not several")
 	}
-	if cfg.TLS != nil {
-		opts = append(opts, nats.Secure(cfg.TLS))
-	}
-	nc, err := nats.Connect(strings.Join(cfg.Servers, ","), opts...)
+	nc, err := cfg.connect("cometstream reader", cfg.Logger)
 	if err != nil {
 		return fmt.Errorf("jetstream reader: %w", err)
 	}

@@ -77,26 +77,7 @@ func (s *Sink) Subject(stream string) string { return s.prefix + stream }
 // Start connects (in the background: NATS may be down, the Sink waits for
 // it) and starts publishing. Close stops it.
 func (s *Sink) Start() error {
-	opts := []nats.Option{
-		nats.Name("cometstream " + s.cfg.ChainID),
-		nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1), nats.ReconnectWait(time.Second),
-		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
-			s.logger.Warn("disconnected from NATS", "error", err)
-		}),
-		nats.ReconnectHandler(func(nc *nats.Conn) { s.logger.Info("reconnected to NATS", "server", nc.ConnectedUrlRedacted()) }),
-	}
-	switch {
-	case s.cfg.Token != "":
-		opts = append(opts, nats.Token(s.cfg.Token))
-	case s.cfg.User != "" || s.cfg.Password != "":
-		opts = append(opts, nats.UserInfo(s.cfg.User, s.cfg.Password))
-	case s.cfg.CredsFile != "":
-		opts = append(opts, nats.UserCredentials(s.cfg.CredsFile))
-	}
-	if s.cfg.TLS != nil {
-		opts = append(opts, nats.Secure(s.cfg.TLS))
-	}
-	nc, err := nats.Connect(strings.Join(s.cfg.Servers, ","), opts...)
+	nc, err := s.cfg.Conn.connect("cometstream "+s.cfg.ChainID, s.logger)
 	if err != nil {
 		return fmt.Errorf("jetstream sink: %w", err)
 	}
@@ -269,12 +250,12 @@ func (s *Sink) position(ctx context.Context, stream jetstream.Stream) (position,
 	if err != nil {
 		return position{}, fmt.Errorf("the stream's last message (seq %d): %w", msg.Sequence, err)
 	}
-	s.height.Store(h - 1)
 	prev := msg.Header.Get(jetstream.MsgIDHeader)
-	if seq+1 == count {
+	if seq+1 == count { // the stream holds h whole
 		s.height.Store(h)
 		return position{height: h + 1, prev: prev}, nil
 	}
+	s.height.Store(h - 1)
 	return position{height: h, seq: seq + 1, prev: prev}, nil
 }
 

@@ -63,27 +63,12 @@ type storedMsg struct {
 // stored reads the stream's messages in order.
 func stored(t *testing.T, c *natstest.Cluster, name string) []storedMsg {
 	t.Helper()
-	nc, js := c.Connect()
-	defer nc.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	st, err := js.Stream(ctx, name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := st.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	info, msgs := c.Messages(name)
 	if info.Config.Replicas != 3 || info.Cluster == nil || len(info.Cluster.Replicas) != 2 {
 		t.Fatalf("stream replicas %d, cluster %+v: want 3 (a leader and 2 replicas)", info.Config.Replicas, info.Cluster)
 	}
 	var out []storedMsg
-	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && seq > 0; seq++ {
-		m, err := st.GetMsg(ctx, seq)
-		if err != nil {
-			t.Fatalf("message %d: %v", seq, err)
-		}
+	for _, m := range msgs {
 		out = append(out, storedMsg{m.Header.Get(jetstream.MsgIDHeader), m.Subject, string(m.Data)})
 	}
 	return out
@@ -117,7 +102,7 @@ func want(t *testing.T, log *events.Log, prefix string, from, to int64) []stored
 
 func startSink(t *testing.T, c *natstest.Cluster, log *events.Log) *cometjs.Sink {
 	t.Helper()
-	s, err := cometjs.New(cometjs.Config{Log: log, ChainID: "test-chain", Servers: c.URLs(), Replicas: 3, PublishTimeout: 5 * time.Second})
+	s, err := cometjs.New(cometjs.Config{Log: log, ChainID: "test-chain", Conn: cometjs.Conn{Servers: c.URLs()}, Replicas: 3, PublishTimeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,7 +202,7 @@ func TestReadFromJetStream(t *testing.T) {
 	c := natstest.Start(t, 1)
 	log := newLog(t)
 	appendBlocks(t, log, 1, 10)
-	s, err := cometjs.New(cometjs.Config{Log: log, ChainID: "test-chain", Servers: c.URLs(), Stream: "EVENTS"})
+	s, err := cometjs.New(cometjs.Config{Log: log, ChainID: "test-chain", Conn: cometjs.Conn{Servers: c.URLs()}, Stream: "EVENTS"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,7 +217,7 @@ func TestReadFromJetStream(t *testing.T) {
 	var got []string
 	done := make(chan error, 1)
 	go func() {
-		done <- cometjs.Read(ctx, cometjs.ReaderConfig{Servers: c.URLs(), Stream: "EVENTS", FromHeight: 4, SkipFirst: 2},
+		done <- cometjs.Read(ctx, cometjs.ReaderConfig{Conn: cometjs.Conn{Servers: c.URLs()}, Stream: "EVENTS", FromHeight: 4, SkipFirst: 2},
 			func(e client.Event) error {
 				got = append(got, e.Tx.TransactionID)
 				if e.Tx.Height == 14 && e.Tx.TransactionID == fmt.Sprintf("%032x%032x", 14, txsPerBlock-1) {

@@ -11,6 +11,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/cometstream/cometstream/events"
+	"github.com/cometstream/cometstream/internal/httpserve"
 	"github.com/cometstream/cometstream/wire"
 )
 
@@ -25,21 +26,7 @@ import (
 
 // wantsSSE reports whether r asks for an event stream.
 func wantsSSE(r *http.Request) bool {
-	return !websocket.IsWebSocketUpgrade(r) && hasMediaType(r.Header, "Accept", "text/event-stream")
-}
-
-// hasMediaType reports whether a comma-separated header lists media type
-// (parameters such as ;q= ignored).
-func hasMediaType(h http.Header, name, media string) bool {
-	for _, v := range h.Values(name) {
-		for _, t := range strings.Split(v, ",") {
-			t, _, _ = strings.Cut(t, ";")
-			if strings.EqualFold(strings.TrimSpace(t), media) {
-				return true
-			}
-		}
-	}
-	return false
+	return !websocket.IsWebSocketUpgrade(r) && httpserve.HasMediaType(r.Header, "Accept", "text/event-stream")
 }
 
 // lastEventID is a parsed Last-Event-ID: resume at height, after the

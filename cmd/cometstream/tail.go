@@ -278,7 +278,7 @@ func parseNATS(o tailOptions, urls listFlag, stream, creds, tokenFile, caFile st
 	case blocks && txResults:
 		return o, errors.New("--blocks and --tx-results: one stream at a time")
 	}
-	rc := &jetstream.ReaderConfig{Servers: urls, Stream: stream, CredsFile: creds, FromHeight: from, Events: "valid_transactions"}
+	rc := &jetstream.ReaderConfig{Conn: jetstream.Conn{Servers: urls, CredsFile: creds}, Stream: stream, FromHeight: from, Events: "valid_transactions"}
 	if blocks {
 		rc.Events = "valid_blocks"
 	}

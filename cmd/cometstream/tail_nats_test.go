@@ -38,7 +38,7 @@ func TestTailNATS(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	sink, err := jetstream.New(jetstream.Config{Log: log, ChainID: "tail", Servers: c.URLs(), Stream: "TAIL"})
+	sink, err := jetstream.New(jetstream.Config{Log: log, ChainID: "tail", Conn: jetstream.Conn{Servers: c.URLs()}, Stream: "TAIL"})
 	if err != nil {
 		t.Fatal(err)
 	}

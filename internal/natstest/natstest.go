@@ -180,3 +180,30 @@ func (c *Cluster) Connect() (*nats.Conn, jetstream.JetStream) {
 	}
 	return nc, js
 }
+
+// Messages reads stream name whole, in order, with the stream's info (its
+// configuration and cluster placement).
+func (c *Cluster) Messages(name string) (*jetstream.StreamInfo, []*jetstream.RawStreamMsg) {
+	c.t.Helper()
+	nc, js := c.Connect()
+	defer nc.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	st, err := js.Stream(ctx, name)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	var out []*jetstream.RawStreamMsg
+	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && seq > 0; seq++ {
+		m, err := st.GetMsg(ctx, seq)
+		if err != nil {
+			c.t.Fatalf("stream %s message %d: %v", name, seq, err)
+		}
+		out = append(out, m)
+	}
+	return info, out
+}
