@@ -5,10 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
-	"sync"
+	"strconv"
 	"testing"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/cometstream/cometstream/internal/testport"
 	"github.com/cometstream/cometstream/node"
 )
 
@@ -26,45 +26,12 @@ type testNode struct {
 	rpc *rpchttp.HTTP
 }
 
-// ports hands out listen ports for test nodes. They come from below the
-// kernel's ephemeral range (32768-60999 on Linux): a port picked with ":0"
-// can be taken by any outgoing connection (an RPC or WebSocket client, the
-// node's own) between the check and the node's bind, which made tests fail
-// with "address already in use". Each binary starts at an offset of its
-// own and never hands out a port twice.
-var ports struct {
-	sync.Mutex
-	next int
-	used map[int]bool
-}
+// ports hands out listen ports for test nodes (see package testport).
+var ports = testport.NewRange(20000, 32000)
 
 func freePort(t *testing.T) string {
 	t.Helper()
-	const low, high = 20000, 32000
-	ports.Lock()
-	defer ports.Unlock()
-	if ports.used == nil {
-		ports.used = map[int]bool{}
-		ports.next = low + os.Getpid()%(high-low)
-	}
-	for range high - low {
-		p := ports.next
-		if ports.next++; ports.next == high {
-			ports.next = low
-		}
-		if ports.used[p] {
-			continue
-		}
-		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
-		if err != nil {
-			continue
-		}
-		_ = ln.Close()
-		ports.used[p] = true
-		return fmt.Sprint(p)
-	}
-	t.Fatalf("no free port in %d-%d", low, high-1)
-	return ""
+	return strconv.Itoa(ports.Free(t))
 }
 
 // testConfig returns a single-validator config on free ports with fast

@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"strings"
@@ -46,35 +45,7 @@ type tnNode struct {
 // for the same reason) as freePort, and returns the first.
 func freePortBlock(t *testing.T, n int) int {
 	t.Helper()
-	freePort(t) // initialises the pool
-	const low, high = 20000, 32000
-	ports.Lock()
-	defer ports.Unlock()
-	for base := ports.next; base+n <= high; base++ {
-		ok := true
-		for p := base; p < base+n && ok; p++ {
-			ok = !ports.used[p] && canListen(p)
-		}
-		if !ok {
-			continue
-		}
-		for p := base; p < base+n; p++ {
-			ports.used[p] = true
-		}
-		ports.next = base + n
-		return base
-	}
-	t.Fatalf("no %d consecutive free ports in %d-%d", n, low, high-1)
-	return 0
-}
-
-func canListen(port int) bool {
-	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-	if err != nil {
-		return false
-	}
-	_ = ln.Close()
-	return true
+	return ports.Block(t, n)
 }
 
 // newTestnet generates a network with the binary's testnet command and

@@ -6,17 +6,16 @@ package natstest
 import (
 	"context"
 	"fmt"
-	"net"
-	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/cometstream/cometstream/internal/testport"
 )
 
 // Cluster is a JetStream cluster of real nats-server instances in the
@@ -31,47 +30,16 @@ type Cluster struct {
 	servers []*server.Server
 }
 
-// ports hands out listen ports below the kernel's ephemeral range
-// (32768-60999 on Linux): a port found free with ":0" can be taken by an
-// outgoing connection before the server binds it. Each process starts at
-// an offset of its own and never hands a port out twice.
-var ports struct {
-	sync.Mutex
-	next int
-	used map[int]bool
-}
+// ports are natstest's own range; the integration tests' is another.
+var ports = testport.NewRange(12000, 20000)
 
 func freePorts(t testing.TB, n int) []int {
 	t.Helper()
-	const low, high = 12000, 20000
-	ports.Lock()
-	defer ports.Unlock()
-	if ports.used == nil {
-		ports.used = map[int]bool{}
-		ports.next = low + os.Getpid()%(high-low)
+	out := make([]int, n)
+	for i := range out {
+		out[i] = ports.Free(t)
 	}
-	var out []int
-	for range high - low {
-		if len(out) == n {
-			return out
-		}
-		p := ports.next
-		if ports.next++; ports.next == high {
-			ports.next = low
-		}
-		if ports.used[p] {
-			continue
-		}
-		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
-		if err != nil {
-			continue
-		}
-		_ = ln.Close()
-		ports.used[p] = true
-		out = append(out, p)
-	}
-	t.Fatalf("no %d free ports in %d-%d", n, low, high-1)
-	return nil
+	return out
 }
 
 // Start starts n servers and waits until JetStream has a leader.
